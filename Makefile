@@ -1,0 +1,81 @@
+# Xinyidai: `make run` serves the demo on SQLite; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+PG_LOCAL_URL := postgres://postgres@127.0.0.1:5432/xinyidai
+APT_STAMP := $(VENV)/.apt
+
+.PHONY: run test lint format migrate seed messages assets sysdeps sysdeps-test venv bench backup restore worker clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet -r requirements.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# System packages: gettext (compilemessages), Node.js + npm (front-end assets), a CJK font (PDFs).
+sysdeps:
+	@missing=""; \
+	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || missing="$$missing fonts-wqy-microhei"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# Browser tests drive Debian's chromium (never a downloaded browser).
+sysdeps-test: sysdeps
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch node_modules/.package-lock.json
+
+assets: node_modules/.package-lock.json
+
+messages: venv sysdeps
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+migrate: venv
+	$(PY) manage.py migrate --noinput -v 0
+
+run: export DJANGO_DEBUG ?= 1
+run: venv sysdeps assets messages
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py load_reference_data
+	$(PY) manage.py seed_demo --scale demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+# PostgreSQL when DATABASE_URL is set or the local server answers; otherwise SQLite (PostgreSQL-only
+# tests then skip with a printed reason). Redis at 127.0.0.1:6379, when it answers, backs the tests
+# that run a real Celery worker.
+test: venv sysdeps-test assets messages
+	@if [ -z "$$DATABASE_URL" ] && $(PY) -c "import psycopg; psycopg.connect('$(PG_LOCAL_URL:/xinyidai=/postgres)', connect_timeout=2).close()" 2>/dev/null; then \
+	  export DATABASE_URL=$(PG_LOCAL_URL); fi; \
+	if [ -z "$$XINYIDAI_TEST_BROKER_URL" ] && $(PY) -c "import redis; redis.Redis(socket_connect_timeout=2).ping()" 2>/dev/null; then \
+	  export XINYIDAI_TEST_BROKER_URL=redis://127.0.0.1:6379/15; fi; \
+	echo "Database: $${DATABASE_URL:-SQLite (set DATABASE_URL or start PostgreSQL at 127.0.0.1:5432 for the full suite)}"; \
+	echo "Celery broker for worker tests: $${XINYIDAI_TEST_BROKER_URL:-none (worker tests skip)}"; \
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+seed: venv
+	$(PY) manage.py seed_demo --scale $(or $(SCALE),demo)
+
+worker: venv
+	$(VENV)/bin/celery -A xinyidai worker -B -l info
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles db.sqlite3

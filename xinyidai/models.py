@@ -1,0 +1,180 @@
+"""Models every app needs: users and roles, the region and industry trees, institutions."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Region(models.Model):
+    """A GB/T 2260 administrative division: the province, its cities and their counties."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("Province")
+        CITY = "city", _("City")
+        COUNTY = "county", _("County")
+
+    code = models.CharField(_("GB/T 2260 code"), max_length=6, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    level = models.CharField(_("level"), max_length=8, choices=Level.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    data_version = models.CharField(_("data version"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self):
+        return self.name
+
+    def subtree_q(self, prefix: str = "") -> Q:
+        """Q matching this region and every region below it (the tree is three levels deep)."""
+        p = f"{prefix}__" if prefix else ""
+        return Q(**{f"{p}id": self.id}) | Q(**{f"{p}parent_id": self.id}) | Q(**{f"{p}parent__parent_id": self.id})
+
+    def ancestors_and_self_ids(self) -> list[int]:
+        ids, node = [], self
+        while node is not None:
+            ids.append(node.id)
+            node = node.parent
+        return ids
+
+
+class Industry(models.Model):
+    """A GB/T 4754-2017 section (letter), division (2 digits) or, where the size standard needs it, group."""
+
+    class Level(models.TextChoices):
+        SECTION = "section", _("Section")
+        DIVISION = "division", _("Division")
+        GROUP = "group", _("Group")
+
+    code = models.CharField(_("code"), max_length=4, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    level = models.CharField(_("level"), max_length=8, choices=Level.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    standard = models.CharField(_("standard"), max_length=32, default="GB/T 4754-2017")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("industry")
+        verbose_name_plural = _("industries")
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def section_code(self) -> str:
+        node = self
+        while node.parent_id is not None and node.level != self.Level.SECTION:
+            node = node.parent
+        return node.code
+
+
+class SizeStandard(models.Model):
+    """A versioned enterprise size standard (e.g. 工信部联企业〔2011〕300号); its rules are data, not code."""
+
+    version = models.CharField(_("version"), max_length=64, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    effective_from = models.DateField(_("effective from"))
+    rules = models.JSONField(_("rules"))
+    is_current = models.BooleanField(_("current"), default=False)
+
+    class Meta:
+        ordering = ["-effective_from"]
+        verbose_name = _("size standard")
+        verbose_name_plural = _("size standards")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"], condition=Q(is_current=True), name="one_current_size_standard"
+            )
+        ]
+
+    def __str__(self):
+        return self.version
+
+
+class Institution(models.Model):
+    """A financial institution node: a head office or one of its branches, serving a region."""
+
+    class Kind(models.TextChoices):
+        BANK = "bank", _("Bank")
+        GUARANTOR = "guarantor", _("Guarantee company")
+        OTHER = "other", _("Other financial institution")
+
+    code = models.CharField(_("institution code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    short_name = models.CharField(_("short name"), max_length=64, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.BANK)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="branches", verbose_name=_("head office")
+    )
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="institutions", verbose_name=_("region"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+
+    def __str__(self):
+        return self.short_name or self.name
+
+    def subtree_q(self, prefix: str = "institution") -> Q:
+        """Q matching this institution and its branches (head office -> branch -> sub-branch)."""
+        p = f"{prefix}__" if prefix else ""
+        return Q(**{f"{p}id": self.id}) | Q(**{f"{p}parent_id": self.id}) | Q(**{f"{p}parent__parent_id": self.id})
+
+    @property
+    def head_office(self) -> "Institution":
+        node = self
+        while node.parent_id is not None:
+            node = node.parent
+        return node
+
+
+class User(AbstractUser):
+    """A platform user with one role; officers belong to an institution, staff to a region."""
+
+    class Role(models.TextChoices):
+        SME = "sme", _("Enterprise user")
+        OFFICER = "officer", _("Bank officer")
+        STAFF = "staff", _("Government staff")
+        ADMIN = "admin", _("Platform admin")
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.SME)
+    full_name = models.CharField(_("full name"), max_length=64, blank=True)
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    institution = models.ForeignKey(
+        Institution, null=True, blank=True, on_delete=models.PROTECT, related_name="officers"
+    )
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="staff")
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role="officer") | Q(institution__isnull=False), name="officer_has_institution"
+            ),
+            models.CheckConstraint(condition=~Q(role="staff") | Q(region__isnull=False), name="staff_has_region"),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    @property
+    def is_sme(self) -> bool:
+        return self.role == self.Role.SME
+
+    @property
+    def is_officer(self) -> bool:
+        return self.role == self.Role.OFFICER
+
+    @property
+    def is_gov_staff(self) -> bool:
+        return self.role == self.Role.STAFF
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.role == self.Role.ADMIN or self.is_superuser
