@@ -77,7 +77,9 @@ class Product(models.Model):
         verbose_name=_("eligible industry sections"),
         help_text=_("Empty means every industry."),
     )
-    size_classes = models.JSONField(_("eligible size classes"), default=list, blank=True)
+    # Comma-separated SizeClass values ("small,micro"); empty means every size. A plain string keeps the
+    # eligibility filter a portable LIKE on SQLite and PostgreSQL alike (no code is a substring of another).
+    size_classes = models.CharField(_("eligible size classes"), max_length=40, blank=True)
     tags = models.ManyToManyField(
         EnterpriseTag,
         blank=True,
@@ -108,6 +110,10 @@ class Product(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def size_class_list(self) -> list[str]:
+        return [code for code in self.size_classes.split(",") if code]
 
 
 class FinancingDemand(models.Model):

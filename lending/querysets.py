@@ -2,7 +2,7 @@
 used by pages and API alike; anything outside it answers 404."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 
@@ -37,11 +37,22 @@ class ProductQuerySet(models.QuerySet):
 
 
 class FinancingDemandQuerySet(models.QuerySet):
-    def pool_for(self, user):
-        """Open, unclaimed demands in the officer's institution's region and below."""
+    def unclaimed(self, at=None):
+        """Open demands, and claimed ones whose claim has passed its deadline (back in the pool at once,
+        even before the periodic task tidies the claim's status)."""
+        at = at or timezone.now()
+        claim_model = self.model._meta.get_field("claims").related_model
+        live_claim = claim_model.objects.filter(
+            demand_id=OuterRef("pk"), status=claim_model.Status.ACTIVE, deadline__gt=at
+        )
+        statuses = [self.model.Status.OPEN, self.model.Status.CLAIMED]
+        return self.filter(status__in=statuses).filter(~Exists(live_claim))
+
+    def pool_for(self, user, at=None):
+        """Unclaimed demands in the region the officer's institution serves, and below."""
         if not (user.is_authenticated and user.is_officer):
             return self.none()
-        return self.filter(status=self.model.Status.OPEN).filter(user.institution.region.subtree_q("region"))
+        return self.unclaimed(at).filter(user.institution.region.subtree_q("region"))
 
     def visible_to(self, user):
         if not user.is_authenticated:
@@ -52,8 +63,9 @@ class FinancingDemandQuerySet(models.QuerySet):
             return self.filter(enterprise__members__user=user)
         if user.is_officer:
             claimed = _officer_tree(user, "claims__institution")
-            pool = Q(status=self.model.Status.OPEN) & user.institution.region.subtree_q("region")
-            return self.filter(pk__in=self.model.objects.filter(pool | claimed).values("pk"))
+            pool = self.model.objects.pool_for(user).values("pk")
+            mine = self.model.objects.filter(claimed).values("pk")
+            return self.filter(Q(pk__in=pool) | Q(pk__in=mine))
         if user.is_gov_staff:
             return self.filter(_staff_region(user, "region"))
         return self.none()

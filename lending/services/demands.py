@@ -1,0 +1,113 @@
+"""Financing demands: SMEs publish; officers claim exclusively for N working days, else it returns to the pool."""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from creditinfo.services.enterprises import enterprise_for_user
+from lending.models import DemandClaim, FinancingDemand, GuaranteeMode
+from xinyidai.errors import DomainError
+from xinyidai.workdays import deadline_after_working_days
+
+
+@transaction.atomic
+def demand_publish(*, user, amount, term_months: int, purpose: str, guarantee_modes: list[str]) -> FinancingDemand:
+    """An SME publishes a financing demand to the pool of the institutions serving its region."""
+    enterprise = enterprise_for_user(user)
+    if enterprise is None:
+        raise DomainError(code="no_enterprise", message=_("Register your enterprise before publishing a demand."))
+    modes = sorted(set(guarantee_modes))
+    if not modes or any(m not in GuaranteeMode.values for m in modes):
+        raise DomainError(
+            code="invalid",
+            message=_("Choose at least one acceptable guarantee mode."),
+            status=400,
+            detail={"guarantee_modes": [str(_("Choose at least one acceptable guarantee mode."))]},
+        )
+    return FinancingDemand.objects.create(
+        enterprise=enterprise,
+        region=enterprise.region,
+        amount=amount,
+        term_months=term_months,
+        purpose=purpose,
+        guarantee_modes=modes,
+        created_by=user,
+    )
+
+
+def _expire_claims(demand: FinancingDemand, now) -> None:
+    expired = demand.claims.filter(status=DemandClaim.Status.ACTIVE, deadline__lte=now)
+    if expired.update(status=DemandClaim.Status.EXPIRED, closed_at=now) and demand.status == demand.Status.CLAIMED:
+        demand.status = FinancingDemand.Status.OPEN
+        demand.save(update_fields=["status"])
+
+
+@transaction.atomic
+def demand_claim(*, demand_id: int, officer) -> DemandClaim:
+    """Claim (抢单) an open demand in the officer's regions; exclusive until the working-day deadline."""
+    now = timezone.now()
+    demand = FinancingDemand.objects.select_for_update().get(pk=demand_id)
+    _expire_claims(demand, now)
+    if not FinancingDemand.objects.pool_for(officer).filter(pk=demand.pk).exists():
+        raise DomainError(code="not_claimable", message=_("This demand is no longer open for claiming."))
+    claim = DemandClaim.objects.create(
+        demand=demand,
+        institution=officer.institution,
+        officer=officer,
+        claimed_at=now,
+        deadline=deadline_after_working_days(now, settings.XINYIDAI_DEMAND_CLAIM_WORKING_DAYS),
+    )
+    demand.status = FinancingDemand.Status.CLAIMED
+    demand.save(update_fields=["status"])
+    return claim
+
+
+@transaction.atomic
+def demand_claim_release(*, claim_id: int, officer) -> DemandClaim:
+    """The claiming institution gives the demand back to the pool."""
+    claim = DemandClaim.objects.select_for_update().select_related("demand").get(pk=claim_id)
+    if not DemandClaim.objects.visible_to(officer).filter(pk=claim.pk).exists() or not officer.is_officer:
+        raise DomainError(code="forbidden", message=_("This claim is not your institution's."), status=403)
+    if claim.status != DemandClaim.Status.ACTIVE:
+        raise DomainError(code="invalid_transition", message=_("Only an active claim can be released."))
+    now = timezone.now()
+    claim.status, claim.closed_at = DemandClaim.Status.RELEASED, now
+    claim.save(update_fields=["status", "closed_at"])
+    FinancingDemand.objects.filter(pk=claim.demand_id, status=FinancingDemand.Status.CLAIMED).update(
+        status=FinancingDemand.Status.OPEN
+    )
+    return claim
+
+
+@transaction.atomic
+def demand_close(*, demand_id: int, user) -> FinancingDemand:
+    """The SME withdraws its demand from the pool."""
+    demand = FinancingDemand.objects.select_for_update().get(pk=demand_id)
+    if not demand.enterprise.members.filter(user=user).exists():
+        raise DomainError(code="forbidden", message=_("Only the enterprise can close its demand."), status=403)
+    if demand.status not in (FinancingDemand.Status.OPEN, FinancingDemand.Status.CLAIMED):
+        raise DomainError(code="invalid_transition", message=_("This demand can no longer be closed."))
+    demand.claims.filter(status=DemandClaim.Status.ACTIVE).update(
+        status=DemandClaim.Status.RELEASED, closed_at=timezone.now()
+    )
+    demand.status = FinancingDemand.Status.CLOSED
+    demand.save(update_fields=["status"])
+    return demand
+
+
+def demand_claims_release_expired(*, now=None) -> int:
+    """Return every demand whose claim passed its deadline to the pool. Idempotent; run by Celery beat."""
+    now = now or timezone.now()
+    released = 0
+    expired_ids = list(
+        DemandClaim.objects.filter(status=DemandClaim.Status.ACTIVE, deadline__lte=now).values_list(
+            "demand_id", flat=True
+        )
+    )
+    for demand_id in expired_ids:
+        with transaction.atomic():
+            demand = FinancingDemand.objects.select_for_update().get(pk=demand_id)
+            _expire_claims(demand, now)
+            released += 1
+    return released
