@@ -50,7 +50,7 @@ class ProductFilter(filters.FilterSet):
     def filter_institution(self, queryset, name, value):
         return queryset.filter(value.subtree_q("institution"))
 
-    def filter_region(self, queryset, name, value):
+    def filter_region(self, queryset, name, value: Region):
         """Products that serve the region: listed for it (or an ancestor), or offered by an institution above it."""
         ids = value.ancestors_and_self_ids()
         return queryset.filter(

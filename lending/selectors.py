@@ -3,7 +3,7 @@
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
-from creditinfo.services.enterprises import enterprise_for_user
+from creditinfo.models import EnterpriseMembership
 from lending.eligibility import EnterpriseFacts, eligible_annotation, no_enterprise_annotation, product_criteria
 from lending.models import Application, ApplicationEvent, DemandClaim, FinancingDemand, Loan, Product
 
@@ -13,10 +13,16 @@ PRODUCT_LIST_RELATED = ("institution", "institution__parent")
 def enterprise_facts_for(user) -> EnterpriseFacts | None:
     if not (user.is_authenticated and user.is_sme):
         return None
-    enterprise = enterprise_for_user(user)
-    if enterprise is None:
-        return None
-    return EnterpriseFacts.of(enterprise)
+    # One query for the enterprise with its region and industry chains, one for its tags.
+    membership = (
+        EnterpriseMembership.objects.select_related(
+            "enterprise__region__parent__parent", "enterprise__industry__parent__parent"
+        )
+        .prefetch_related("enterprise__tags")
+        .filter(user=user)
+        .first()
+    )
+    return EnterpriseFacts.of(membership.enterprise) if membership else None
 
 
 def product_supermarket(*, user, facts: EnterpriseFacts | None = None):
@@ -105,7 +111,7 @@ def claims_for_officer(*, officer):
     return (
         DemandClaim.objects.visible_to(officer)
         .filter(status=DemandClaim.Status.ACTIVE)
-        .select_related("demand", "demand__enterprise", "demand__region")
+        .select_related("demand", "demand__enterprise", "demand__region", "institution")
         .order_by("deadline")
     )
 

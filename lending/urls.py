@@ -1,1 +1,37 @@
-urlpatterns = []
+"""Lending pages: the product supermarket, demands and the pool, applications and loans."""
+
+from django.urls import path
+
+from lending.views import applications, demands, loans, products
+
+app_name = "lending"
+
+urlpatterns = [
+    path("products/", products.product_list, name="product_list"),
+    path("products/<int:pk>/", products.product_detail, name="product_detail"),
+    path("products/<int:pk>/apply/", products.product_apply, name="product_apply"),
+    path("institution/products/", products.officer_products, name="officer_products"),
+    path("institution/products/new/", products.product_create, name="product_create"),
+    path("institution/products/<int:pk>/edit/", products.product_edit, name="product_edit"),
+    path("institution/products/<int:pk>/unlist/", products.product_unlist, name="product_unlist"),
+    path("institution/products/<int:pk>/relist/", products.product_relist, name="product_relist"),
+    path("demands/", demands.demand_list, name="demand_list"),
+    path("demands/new/", demands.demand_create, name="demand_create"),
+    path("demands/<int:pk>/", demands.demand_detail, name="demand_detail"),
+    path("demands/<int:pk>/close/", demands.demand_close, name="demand_close"),
+    path("demands/<int:pk>/claim/", demands.demand_claim, name="demand_claim"),
+    path("pool/", demands.demand_pool, name="demand_pool"),
+    path("claims/<int:pk>/apply/", demands.claim_apply, name="claim_apply"),
+    path("claims/<int:pk>/release/", demands.claim_release, name="claim_release"),
+    path("applications/", applications.application_list, name="application_list"),
+    path("inbox/", applications.officer_inbox, name="officer_inbox"),
+    path("applications/<int:pk>/", applications.application_detail, name="application_detail"),
+    path("applications/<int:pk>/accept/", applications.application_accept, name="application_accept"),
+    path("applications/<int:pk>/approve/", applications.application_approve, name="application_approve"),
+    path("applications/<int:pk>/reject/", applications.application_reject, name="application_reject"),
+    path("applications/<int:pk>/disburse/", applications.application_disburse, name="application_disburse"),
+    path("applications/<int:pk>/withdraw/", applications.application_withdraw, name="application_withdraw"),
+    path("applications/<int:pk>/decline/", applications.application_decline, name="application_decline"),
+    path("loans/", loans.loan_list, name="loan_list"),
+    path("loans/<int:pk>/", loans.loan_detail, name="loan_detail"),
+]

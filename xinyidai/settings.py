@@ -175,7 +175,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "xinyidai.api.pagination.StandardPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "xinyidai.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "xinyidai.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -188,6 +188,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ProductStatusEnum": "lending.models.Product.Status",
+        "DemandStatusEnum": "lending.models.FinancingDemand.Status",
+        "DemandClaimStatusEnum": "lending.models.DemandClaim.Status",
+        "ApplicationStatusEnum": "lending.models.Application.Status",
+        "LoanStatusEnum": "lending.models.Loan.Status",
+        "GuaranteeModeEnum": "lending.models.GuaranteeMode",
+        "SizeClassEnum": "creditinfo.models.SizeClass",
+    },
 }
 
 # Platform rules that operators may tune (working days, official holidays respected).

@@ -81,6 +81,8 @@ def _already_claimed() -> DomainError:
 @transaction.atomic
 def enterprise_update(*, enterprise: Enterprise, user, **changes) -> Enterprise:
     """Update the editable registration fields; the size class follows the new figures."""
+    if not enterprise.members.filter(user=user).exists():
+        raise DomainError(code="forbidden", message=_("Only the enterprise's own users can edit it."), status=403)
     tags = changes.pop("tags", None)
     changes.pop("uscc", None)  # the code identifies the enterprise and never changes
     for key, value in changes.items():

@@ -1,1 +1,22 @@
-urlpatterns = []
+"""Lending endpoints under /api/v1/."""
+
+from rest_framework.routers import SimpleRouter
+
+from lending.api.views import (
+    ApplicationViewSet,
+    ClaimViewSet,
+    DemandViewSet,
+    InstitutionProductViewSet,
+    LoanViewSet,
+    ProductViewSet,
+)
+
+router = SimpleRouter()
+router.register("products", ProductViewSet, basename="api-product")
+router.register("institution-products", InstitutionProductViewSet, basename="api-institution-product")
+router.register("demands", DemandViewSet, basename="api-demand")
+router.register("claims", ClaimViewSet, basename="api-claim")
+router.register("applications", ApplicationViewSet, basename="api-application")
+router.register("loans", LoanViewSet, basename="api-loan")
+
+urlpatterns = router.urls

@@ -32,16 +32,18 @@ def loan_create(
     """Create the loan of an approved application; principal defaults to the approved amount."""
     principal = decision.amount if principal is None else principal
     disbursed_on = disbursed_on or timezone.localdate()
-    maturity_on = maturity_on or add_months(disbursed_on, decision.term_months)
     errors = {}
     if not contract_number or not contract_number.strip():
         errors["contract_number"] = [str(_("Enter the loan contract number."))]
     if principal is None or principal <= 0 or principal > decision.amount:
         errors["principal"] = [str(_("The principal must be above zero and at most the approved amount."))]
-    if maturity_on <= disbursed_on:
-        errors["maturity_on"] = [str(_("The maturity date must be after the disbursement date."))]
     if disbursed_on > timezone.localdate():
+        # Checked before the default maturity is computed: a far-future date would overflow the calendar.
         errors["disbursed_on"] = [str(_("The disbursement date cannot be in the future."))]
+    else:
+        maturity_on = maturity_on or add_months(disbursed_on, decision.term_months)
+        if maturity_on <= disbursed_on:
+            errors["maturity_on"] = [str(_("The maturity date must be after the disbursement date."))]
     if errors:
         raise DomainError(
             code="invalid", message=_("Please correct the highlighted fields."), detail=errors, status=400

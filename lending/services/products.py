@@ -63,6 +63,8 @@ def product_update(*, product_id: int, user, **fields) -> Product:
 @transaction.atomic
 def product_set_status(*, product_id: int, user, status: str) -> Product:
     """Unlist (or relist) a product; applications already made are unaffected."""
+    if status not in Product.Status.values:
+        raise DomainError(code="invalid", message=_("Unknown product status."), status=400)
     product = Product.objects.select_for_update().get(pk=product_id)
     _require_officer(user, product.institution)
     product.status = status

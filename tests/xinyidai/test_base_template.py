@@ -36,7 +36,6 @@ urlpatterns = [
     path("logout/", _stub, name="logout"),
     path("signup/", _stub, name="signup"),
     path("admin-stub/", _stub, name="admin-stub"),
-    path("products/", include(_names("products", ["list"]))),
     path("credit/", include(_names("creditinfo", ["enterprise_detail", "authorization_list"]))),
     path(
         "lending/",
@@ -44,6 +43,7 @@ urlpatterns = [
             _names(
                 "lending",
                 [
+                    "product_list",
                     "demand_list",
                     "application_list",
                     "loan_list",
@@ -115,9 +115,9 @@ def test_home_renders_without_the_page_urls():
 @override_settings(ROOT_URLCONF=THIS_URLCONF)
 def test_anonymous_navigation():
     html = render_home()
-    assert 'href="/products/list/"' in html
+    assert 'href="/lending/product_list/"' in html
     assert 'href="/login/"' in html and 'href="/signup/"' in html
-    assert "/lending/" not in html and "/credit/" not in html
+    assert "/lending/demand_list/" not in html and "/credit/" not in html
     assert 'action="/logout/"' not in html
 
 

@@ -1,0 +1,1 @@
+"""Server-rendered lending pages, one module per area; views parse input, call one service or selector, render."""

@@ -1,0 +1,181 @@
+"""Every list endpoint runs the same number of queries for 3 rows and for 30 (no N+1), and exactly the number
+recorded in EXPECTED_QUERIES, so that a new query is a decision someone explains rather than an accident."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from drf_spectacular.generators import SchemaGenerator
+
+from tests.api.utils import token_client
+from tests.factories import (
+    ApplicationFactory,
+    AuthorizationFactory,
+    BranchFactory,
+    CityFactory,
+    DemandClaimFactory,
+    DemandFactory,
+    LoanFactory,
+    OfficerFactory,
+    ProductFactory,
+    SectionFactory,
+    SmeUserFactory,
+    StaffFactory,
+    TagFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Queries per request. Each line says what they are; token lookup = the `Authorization: Token` check.
+EXPECTED_QUERIES = {
+    # token, enterprise facts (membership with enterprise, region and industry chains; tags),
+    # count, page, prefetch regions/industries/tags
+    "products (sme)": 8,
+    # token, officer's institution, count, page, prefetch regions/industries/tags
+    "institution-products (officer)": 7,
+    # token, count, page
+    "demands (sme)": 3,
+    # token, officer's institution, its region, count, page
+    "demands (officer)": 5,
+    # token, officer's institution, its region, count, page
+    "demand pool (officer)": 5,
+    # token, officer's institution, count, page
+    "claims (officer)": 4,
+    # token, count, page
+    "claims (sme)": 3,
+    # token, officer's institution, count, page
+    "applications (officer)": 4,
+    # token, count, page
+    "applications (sme)": 3,
+    # token, staff's region, count, page
+    "applications (staff)": 4,
+    # token, officer's institution, count, page
+    "loans (officer)": 4,
+    # token, count, page
+    "loans (sme)": 3,
+    # token, count, page
+    "authorizations (sme)": 3,
+    # token, officer's institution, count, page
+    "authorizations (officer)": 4,
+}
+
+
+@dataclass
+class Scene:
+    branch: object
+    officer: object
+    sme: object
+    staff: object
+
+    @property
+    def enterprise(self):
+        return self.sme.membership.enterprise
+
+
+@pytest.fixture
+def scene() -> Scene:
+    branch = BranchFactory()
+    sme = SmeUserFactory()
+    sme.membership.enterprise.tags.add(TagFactory())
+    return Scene(branch=branch, officer=OfficerFactory(institution=branch), sme=sme, staff=StaffFactory())
+
+
+def _products(scene: Scene, n: int):
+    for product in ProductFactory.create_batch(n, institution=scene.branch):
+        product.regions.add(CityFactory())
+        product.industries.add(SectionFactory())
+        product.tags.add(TagFactory())
+
+
+def _applications(scene: Scene, n: int, **kwargs):
+    product = ProductFactory(institution=scene.branch)
+    ApplicationFactory.create_batch(n, product=product, **kwargs)
+
+
+def _loans(scene: Scene, n: int, **kwargs):
+    product = ProductFactory(institution=scene.branch)
+    LoanFactory.create_batch(n, application__product=product, **kwargs)
+
+
+@dataclass
+class Endpoint:
+    url: str
+    viewer: str
+    make_rows: Callable[[Scene, int], None]
+
+
+ENDPOINTS = {
+    "products (sme)": Endpoint("/api/v1/products/", "sme", _products),
+    "institution-products (officer)": Endpoint("/api/v1/institution-products/", "officer", _products),
+    "demands (sme)": Endpoint(
+        "/api/v1/demands/", "sme", lambda s, n: DemandFactory.create_batch(n, enterprise=s.enterprise)
+    ),
+    "demands (officer)": Endpoint("/api/v1/demands/", "officer", lambda s, n: DemandFactory.create_batch(n)),
+    "demand pool (officer)": Endpoint("/api/v1/demands/pool/", "officer", lambda s, n: DemandFactory.create_batch(n)),
+    "claims (officer)": Endpoint(
+        "/api/v1/claims/",
+        "officer",
+        lambda s, n: DemandClaimFactory.create_batch(n, institution=s.branch, officer=s.officer),
+    ),
+    "claims (sme)": Endpoint(
+        "/api/v1/claims/", "sme", lambda s, n: DemandClaimFactory.create_batch(n, demand__enterprise=s.enterprise)
+    ),
+    "applications (officer)": Endpoint("/api/v1/applications/", "officer", _applications),
+    "applications (sme)": Endpoint(
+        "/api/v1/applications/", "sme", lambda s, n: _applications(s, n, enterprise=s.enterprise)
+    ),
+    "applications (staff)": Endpoint("/api/v1/applications/", "staff", _applications),
+    "loans (officer)": Endpoint("/api/v1/loans/", "officer", _loans),
+    "loans (sme)": Endpoint(
+        "/api/v1/loans/",
+        "sme",
+        lambda s, n: _loans(s, n, application__enterprise=s.enterprise),
+    ),
+    "authorizations (sme)": Endpoint(
+        "/api/v1/authorizations/", "sme", lambda s, n: AuthorizationFactory.create_batch(n, enterprise=s.enterprise)
+    ),
+    "authorizations (officer)": Endpoint(
+        "/api/v1/authorizations/", "officer", lambda s, n: AuthorizationFactory.create_batch(n, institution=s.branch)
+    ),
+}
+
+
+def _measure(client, url: str, expected_rows: int) -> tuple[int, list[str]]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, response.json()
+    assert response.json()["count"] == expected_rows, "the viewer should see every row made for this test"
+    return len(ctx.captured_queries), [q["sql"] for q in ctx.captured_queries]
+
+
+@pytest.mark.parametrize("name", list(ENDPOINTS))
+def test_list_query_count_is_constant(scene, name):
+    endpoint = ENDPOINTS[name]
+    client = token_client(getattr(scene, endpoint.viewer))
+
+    endpoint.make_rows(scene, 3)
+    few, _sql = _measure(client, endpoint.url, 3)
+    endpoint.make_rows(scene, 27)
+    many, sql = _measure(client, endpoint.url, 30)
+
+    listing = "\n".join(f"  {i + 1}. {q}" for i, q in enumerate(sql))
+    assert few == many, f"GET {endpoint.url} ({name}): {few} queries for 3 rows but {many} for 30 (N+1):\n{listing}"
+    assert many == EXPECTED_QUERIES[name], (
+        f"GET {endpoint.url} ({name}) now runs {many} queries, not {EXPECTED_QUERIES[name]}. If the change is "
+        f"intended, update EXPECTED_QUERIES in {__name__} and explain the new query in its comment.\n{listing}"
+    )
+
+
+def test_every_list_endpoint_is_covered():
+    """A new list endpoint needs an entry in ENDPOINTS (and in EXPECTED_QUERIES)."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    lists = set()
+    for path, item in schema["paths"].items():
+        ok = item.get("get", {}).get("responses", {}).get("200", {})
+        ref = ok.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+        if ref.rsplit("/", 1)[-1].startswith("Paginated"):
+            lists.add(path)
+    assert len(lists) == 8, sorted(lists)
+    assert lists <= {endpoint.url for endpoint in ENDPOINTS.values()}, lists

@@ -1,0 +1,86 @@
+"""Core pages (home, sign-up) and the small helpers every app's views share."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from xinyidai.errors import DomainError
+from xinyidai.forms import SignupForm
+
+PAGE_SIZE = 20
+
+# Role predicates of xinyidai.models.User, by the names views ask for.
+ROLE_CHECKS = {
+    "sme": lambda user: user.is_sme,
+    "officer": lambda user: user.is_officer,
+    "staff": lambda user: user.is_gov_staff,
+    "admin": lambda user: user.is_platform_admin,
+}
+
+
+def role_required(*roles: str):
+    """Logged-in users with one of `roles` pass; others get 403 (anonymous users go to the login page)."""
+    unknown = set(roles) - ROLE_CHECKS.keys()
+    if unknown:
+        raise ValueError(f"unknown roles: {unknown}")
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            if not any(ROLE_CHECKS[role](request.user) for role in roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def paginate(request, queryset, per_page: int = PAGE_SIZE):
+    """The requested page of `queryset` (out-of-range or junk page numbers give the nearest valid page)."""
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def stable_order(queryset, *, first: tuple[str, ...] = ()):
+    """`first`, then the queryset's own ordering (e.g. the user's sort), then -id so that pages never overlap."""
+    ordering = [*first, *(o for o in queryset.query.order_by if o not in first)]
+    if "-id" not in ordering and "id" not in ordering:
+        ordering.append("-id")
+    return queryset.order_by(*ordering)
+
+
+def error_message(request, error: DomainError) -> None:
+    messages.error(request, error.message)
+
+
+def is_input_error(error: DomainError) -> bool:
+    """Invalid input (re-render the form with 400) as opposed to a refused action (redirect with a message)."""
+    return error.status == 400
+
+
+def home(request):
+    return render(request, "home.html")
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    """SME self sign-up; the new user is logged in and sent on to register the enterprise."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            user = form.save()
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Your account is ready. Now register the enterprise you act for."))
+            return redirect("creditinfo:enterprise_register")
+        return render(request, "registration/signup.html", {"form": form}, status=400)
+    return render(request, "registration/signup.html", {"form": form})
