@@ -27,8 +27,14 @@ def test_product_journey_ends_in_a_credit_loan(reference_data):
     officer = OfficerFactory(institution=branch)
     sme = UserFactory()
     enterprise = enterprise_register(
-        user=sme, uscc=uscc_build(division="410105", serial=1), name="郑州星河软件有限公司", region=county,
-        industry=Industry.objects.get(code="65"), employees=30, revenue=Decimal("8000000"), assets=Decimal("5000000"),
+        user=sme,
+        uscc=uscc_build(division="410105", serial=1),
+        name="郑州星河软件有限公司",
+        region=county,
+        industry=Industry.objects.get(code="65"),
+        employees=30,
+        revenue=Decimal("8000000"),
+        assets=Decimal("5000000"),
     )
     assert enterprise.size_class == "small"
     product = ProductFactory(institution=branch)
@@ -38,7 +44,10 @@ def test_product_journey_ends_in_a_credit_loan(reference_data):
     )
     application_accept(application_id=application.pk, officer=officer)
     application_approve(
-        application_id=application.pk, officer=officer, amount=Decimal("400000"), annual_rate=Decimal("3.65"),
+        application_id=application.pk,
+        officer=officer,
+        amount=Decimal("400000"),
+        annual_rate=Decimal("3.65"),
         term_months=12,
     )
     loan = application_disburse(
@@ -59,8 +68,14 @@ def test_demand_claim_then_application(reference_data):
     officer = OfficerFactory(institution=branch)
     sme = UserFactory()
     enterprise_register(
-        user=sme, uscc=uscc_build(division="410105", serial=2), name="郑州鼎丰商贸有限公司", region=county,
-        industry=Industry.objects.get(code="52"), employees=12, revenue=Decimal("3000000"), assets=Decimal("1000000"),
+        user=sme,
+        uscc=uscc_build(division="410105", serial=2),
+        name="郑州鼎丰商贸有限公司",
+        region=county,
+        industry=Industry.objects.get(code="52"),
+        employees=12,
+        revenue=Decimal("3000000"),
+        assets=Decimal("1000000"),
     )
     demand = demand_publish(user=sme, amount=Decimal("300000"), term_months=6, purpose="备货", guarantee_modes=["04"])
     claim = demand_claim(demand_id=demand.pk, officer=officer)
