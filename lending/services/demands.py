@@ -18,13 +18,23 @@ def demand_publish(*, user, amount, term_months: int, purpose: str, guarantee_mo
     if enterprise is None:
         raise DomainError(code="no_enterprise", message=_("Register your enterprise before publishing a demand."))
     modes = sorted(set(guarantee_modes))
+    errors = {}
+    # The same bounds as an application's: a non-positive amount would otherwise surface as a database
+    # IntegrityError (demand_amount_positive), and a zero or absurd term would be stored as given.
+    if amount is None or amount <= 0:
+        errors["amount"] = [str(_("The amount must be greater than zero."))]
+    if term_months is None or not 1 <= term_months <= 360:
+        errors["term_months"] = [str(_("The term must be between 1 and 360 months."))]
     if not modes or any(m not in GuaranteeMode.values for m in modes):
-        raise DomainError(
-            code="invalid",
-            message=_("Choose at least one acceptable guarantee mode."),
-            status=400,
-            detail={"guarantee_modes": [str(_("Choose at least one acceptable guarantee mode."))]},
+        errors["guarantee_modes"] = [str(_("Choose at least one acceptable guarantee mode."))]
+    if errors:
+        only_modes = list(errors) == ["guarantee_modes"]
+        message = (
+            _("Choose at least one acceptable guarantee mode.")
+            if only_modes
+            else _("Please correct the highlighted fields.")
         )
+        raise DomainError(code="invalid", message=message, status=400, detail=errors)
     return FinancingDemand.objects.create(
         enterprise=enterprise,
         region=enterprise.region,
