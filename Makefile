@@ -39,7 +39,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 assets: node_modules/.package-lock.json
 
 messages: venv sysdeps
-	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+	DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 
 migrate: venv
 	$(PY) manage.py migrate --noinput -v 0

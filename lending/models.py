@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from creditinfo.models import Authorization, Enterprise, EnterpriseTag
 from lending.querysets import (
@@ -322,7 +323,7 @@ class Loan(models.Model):
 
     class Status(models.TextChoices):
         LIVE = "live", _("Outstanding")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("loan status", "Closed")
         WRITTEN_OFF = "written_off", _("Written off")
 
     contract_number = models.CharField(_("contract number"), max_length=40)
