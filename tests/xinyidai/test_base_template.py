@@ -109,7 +109,7 @@ def test_layout_basics():
 def test_home_renders_without_the_page_urls():
     # The real URLconf may not have the pages yet: links are simply left out, nothing raises.
     html = render_home()
-    assert "Henan SME Financing Credit Service Platform" in html
+    assert "河南省中小企业融资信用服务平台" in html  # Chinese by default
 
 
 @override_settings(ROOT_URLCONF=THIS_URLCONF)
@@ -228,3 +228,12 @@ def test_error_pages():
     # server_error renders 500.html with no context and no request.
     html = loader.get_template("500.html").render()
     assert "500" in html and "/static/" not in html and "{%" not in html
+
+
+def test_english_switch_renders_english():
+    from django.utils import translation
+
+    with translation.override("en"):
+        html = render_home()
+    assert '<html lang="en">' in html
+    assert "Henan SME Financing Credit Service Platform" in html
