@@ -16,6 +16,7 @@ from creditinfo.services.enterprises import enterprise_for_user
 from lending.eligibility import EnterpriseFacts, product_criteria
 from lending.models import Application, ApplicationEvent, CreditDecision, DemandClaim, FinancingDemand, Product
 from lending.services.loans import loan_create
+from lending.services.terms import raise_invalid, term_errors
 from xinyidai.errors import DomainError, InvalidTransition
 from xinyidai.workdays import deadline_after_working_days
 
@@ -35,16 +36,8 @@ def _event(application: Application, *, kind: str, actor, from_status: str, note
     )
 
 
-def _check_terms(*, amount: Decimal, term_months: int, field_prefix: str = "") -> None:
-    errors = {}
-    if amount is None or amount <= 0:
-        errors[f"{field_prefix}amount"] = [str(_("The amount must be greater than zero."))]
-    if term_months is None or not 1 <= term_months <= 360:
-        errors[f"{field_prefix}term_months"] = [str(_("The term must be between 1 and 360 months."))]
-    if errors:
-        raise DomainError(
-            code="invalid", message=_("Please correct the highlighted fields."), detail=errors, status=400
-        )
+def _check_terms(*, amount: Decimal, term_months: int) -> None:
+    raise_invalid(term_errors(amount=amount, term_months=term_months))
 
 
 @transaction.atomic

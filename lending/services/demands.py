@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from creditinfo.services.enterprises import enterprise_for_user
 from lending.models import DemandClaim, FinancingDemand, GuaranteeMode
+from lending.services.terms import raise_invalid, term_errors
 from xinyidai.errors import DomainError
 from xinyidai.workdays import deadline_after_working_days
 
@@ -18,23 +19,11 @@ def demand_publish(*, user, amount, term_months: int, purpose: str, guarantee_mo
     if enterprise is None:
         raise DomainError(code="no_enterprise", message=_("Register your enterprise before publishing a demand."))
     modes = sorted(set(guarantee_modes))
-    errors = {}
-    # The same bounds as an application's: a non-positive amount would otherwise surface as a database
-    # IntegrityError (demand_amount_positive), and a zero or absurd term would be stored as given.
-    if amount is None or amount <= 0:
-        errors["amount"] = [str(_("The amount must be greater than zero."))]
-    if term_months is None or not 1 <= term_months <= 360:
-        errors["term_months"] = [str(_("The term must be between 1 and 360 months."))]
+    errors = term_errors(amount=amount, term_months=term_months)
     if not modes or any(m not in GuaranteeMode.values for m in modes):
         errors["guarantee_modes"] = [str(_("Choose at least one acceptable guarantee mode."))]
-    if errors:
-        only_modes = list(errors) == ["guarantee_modes"]
-        message = (
-            _("Choose at least one acceptable guarantee mode.")
-            if only_modes
-            else _("Please correct the highlighted fields.")
-        )
-        raise DomainError(code="invalid", message=message, status=400, detail=errors)
+    only_modes = list(errors) == ["guarantee_modes"]
+    raise_invalid(errors, _("Choose at least one acceptable guarantee mode.") if only_modes else None)
     return FinancingDemand.objects.create(
         enterprise=enterprise,
         region=enterprise.region,
