@@ -28,10 +28,17 @@ class Region(models.Model):
     def __str__(self):
         return self.name
 
+    def subtree_ids(self):
+        """Subquery of this region's id and every id below it (the tree is three levels deep)."""
+        tree = Q(id=self.id) | Q(parent_id=self.id) | Q(parent__parent_id=self.id)
+        return Region.objects.filter(tree).values("id")
+
     def subtree_q(self, prefix: str = "") -> Q:
-        """Q matching this region and every region below it (the tree is three levels deep)."""
-        p = f"{prefix}__" if prefix else ""
-        return Q(**{f"{p}id": self.id}) | Q(**{f"{p}parent_id": self.id}) | Q(**{f"{p}parent__parent_id": self.id})
+        """Q matching rows whose `prefix` region is this region or below it.
+
+        An IN over a small subquery, not ORs over joins: the big tables keep using their region indexes.
+        """
+        return Q(**{f"{prefix}__in" if prefix else "id__in": self.subtree_ids()})
 
     def ancestors_and_self_ids(self) -> list[int]:
         ids, node = [], self
@@ -120,10 +127,15 @@ class Institution(models.Model):
     def __str__(self):
         return self.short_name or self.name
 
+    def subtree_ids(self):
+        """Subquery of this institution's id and its branches' (head office -> branch -> sub-branch)."""
+        tree = Q(id=self.id) | Q(parent_id=self.id) | Q(parent__parent_id=self.id)
+        return Institution.objects.filter(tree).values("id")
+
     def subtree_q(self, prefix: str = "institution") -> Q:
-        """Q matching this institution and its branches (head office -> branch -> sub-branch)."""
-        p = f"{prefix}__" if prefix else ""
-        return Q(**{f"{p}id": self.id}) | Q(**{f"{p}parent_id": self.id}) | Q(**{f"{p}parent__parent_id": self.id})
+        """Q matching rows whose `prefix` institution is this one or one of its branches (an IN over a
+        small subquery, so the application and loan tables keep using their institution indexes)."""
+        return Q(**{f"{prefix}__in" if prefix else "id__in": self.subtree_ids()})
 
     @property
     def head_office(self) -> "Institution":
