@@ -7,12 +7,15 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
 
 from xinyidai.errors import DomainError
 from xinyidai.forms import SignupForm
+from xinyidai.pagination import KeysetPage, keyset_page
 
 PAGE_SIZE = 20
 
@@ -49,6 +52,11 @@ def paginate(request, queryset, per_page: int = PAGE_SIZE):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
+def paginate_keyset(request, queryset, *, key: str, per_page: int = PAGE_SIZE) -> KeysetPage:
+    """The page of a long newest-first list after the `cursor` query parameter (no OFFSET, capped count)."""
+    return keyset_page(queryset, cursor=request.GET.get("cursor"), key=key, per_page=per_page)
+
+
 def stable_order(queryset, *, first: tuple[str, ...] = ()):
     """`first`, then the queryset's own ordering (e.g. the user's sort), then -id so that pages never overlap."""
     ordering = [*first, *(o for o in queryset.query.order_by if o not in first)]
@@ -68,6 +76,13 @@ def is_input_error(error: DomainError) -> bool:
 
 def home(request):
     return render(request, "home.html")
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    """Load-balancer health check and the benchmarks' framework floor: no database, no session, no login."""
+    return JsonResponse({"status": "ok"})
 
 
 @require_http_methods(["GET", "POST"])

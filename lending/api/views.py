@@ -49,6 +49,7 @@ from lending.selectors import (
 from lending.services import applications as application_services
 from lending.services.demands import demand_claim, demand_claim_release, demand_close, demand_publish
 from lending.services.products import product_create, product_set_status, product_update
+from xinyidai.api.pagination import KeysetPagination
 from xinyidai.api.permissions import require_role
 from xinyidai.api.views import ApiViewSet
 
@@ -155,6 +156,8 @@ class InstitutionProductViewSet(ListMixin, ApiViewSet):
 class DemandViewSet(ListMixin, ApiViewSet):
     """Financing demands: an SME's own; an officer's pool and claimed ones; staff's region."""
 
+    pagination_class = KeysetPagination
+    cursor_ordering = ("-created_at", "-id")
     queryset = FinancingDemand.objects.none()
     filterset_class = DemandFilter
     serializer_class = DemandOutputSerializer
@@ -244,6 +247,8 @@ class ApplicationViewSet(ListMixin, ApiViewSet):
     """Loan applications and their lifecycle (submitted -> accepted -> approved -> disbursed; rejected,
     withdrawn, declined). A transition not allowed from the current status answers 409 `invalid_transition`."""
 
+    pagination_class = KeysetPagination
+    cursor_ordering = ("-submitted_at", "-id")
     queryset = Application.objects.none()
     filterset_class = ApplicationFilter
     serializer_class = ApplicationOutputSerializer
@@ -336,6 +341,8 @@ class ApplicationViewSet(ListMixin, ApiViewSet):
 class LoanViewSet(ListMixin, ApiViewSet):
     """Disbursed loans: an SME's own, an officer's institution tree's, staff's region's."""
 
+    pagination_class = KeysetPagination
+    cursor_ordering = ("-disbursed_on", "-id")
     queryset = Loan.objects.none()
     filterset_class = LoanFilter
     serializer_class = LoanOutputSerializer

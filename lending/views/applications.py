@@ -22,7 +22,7 @@ from lending.models import Application
 from lending.services import applications as services
 from xinyidai.errors import DomainError
 from xinyidai.forms import filter_form, form_add_domain_error
-from xinyidai.views import error_message, is_input_error, paginate, role_required, stable_order
+from xinyidai.views import error_message, is_input_error, paginate_keyset, role_required
 
 S = Application.Status
 
@@ -67,7 +67,7 @@ def application_list(request):
     """SMEs: their enterprise's applications; staff: their region's; officers: their institution tree's."""
     filterset = ApplicationFilter(request.GET, queryset=selectors.application_list(user=request.user))
     filter_form(filterset)
-    page_obj = paginate(request, stable_order(filterset.qs))
+    page_obj = paginate_keyset(request, filterset.qs, key="submitted_at")
     return render(request, "lending/application_list.html", {"filter": filterset, "page_obj": page_obj})
 
 
@@ -77,7 +77,7 @@ def officer_inbox(request):
     applications = selectors.application_list(user=request.user)
     filterset = ApplicationFilter(request.GET, queryset=applications)
     filter_form(filterset)
-    page_obj = paginate(request, stable_order(filterset.qs))
+    page_obj = paginate_keyset(request, filterset.qs, key="submitted_at")
     context = {
         "filter": filterset,
         "page_obj": page_obj,

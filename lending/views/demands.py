@@ -16,7 +16,7 @@ from lending.services import demands as services
 from lending.views.applications import apply_page
 from xinyidai.errors import DomainError
 from xinyidai.forms import filter_form, form_add_domain_error
-from xinyidai.views import error_message, paginate, role_required, stable_order
+from xinyidai.views import error_message, paginate_keyset, role_required
 
 CLAIMS_SHOWN = 100  # active claims last a few working days, so an institution rarely holds more
 
@@ -36,7 +36,7 @@ def demand_list(request):
     """SMEs: their enterprise's demands (staff: their region's; officers: what they may see)."""
     filterset = DemandFilter(request.GET, queryset=selectors.demand_list(user=request.user))
     filter_form(filterset)
-    page_obj = paginate(request, stable_order(filterset.qs))
+    page_obj = paginate_keyset(request, filterset.qs, key="created_at")
     return render(request, "lending/demand_list.html", {"filter": filterset, "page_obj": page_obj})
 
 
@@ -99,7 +99,7 @@ def demand_pool(request):
     """Open demands in the officer's regions (filterable), and the institution's active claims."""
     filterset = DemandFilter(request.GET, queryset=selectors.demand_pool(officer=request.user))
     filter_form(filterset)
-    page_obj = paginate(request, stable_order(filterset.qs))
+    page_obj = paginate_keyset(request, filterset.qs, key="created_at")
     page_obj.object_list = with_mode_labels(page_obj.object_list)
     # The claiming branch is shown too; joined here so the claims table stays one query.
     claims = list(selectors.claims_for_officer(officer=request.user).select_related("institution")[:CLAIMS_SHOWN])

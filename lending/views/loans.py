@@ -6,14 +6,14 @@ from django.shortcuts import render
 from lending import selectors
 from lending.filters import LoanFilter
 from xinyidai.forms import filter_form
-from xinyidai.views import paginate, stable_order
+from xinyidai.views import paginate_keyset
 
 
 @login_required
 def loan_list(request):
     filterset = LoanFilter(request.GET, queryset=selectors.loan_list(user=request.user))
     filter_form(filterset)
-    page_obj = paginate(request, stable_order(filterset.qs))
+    page_obj = paginate_keyset(request, filterset.qs, key="disbursed_on")
     return render(request, "lending/loan_list.html", {"filter": filterset, "page_obj": page_obj})
 
 

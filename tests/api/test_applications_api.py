@@ -164,7 +164,7 @@ def test_demand_claim_then_application_over_the_api(parties):
     assert response.status_code == 201, response.json()
     claim = response.json()
     assert claim["status"] == "active" and claim["demand"]["status"] == "claimed"
-    assert officer.get("/api/v1/demands/pool/").json()["count"] == 0
+    assert officer.get("/api/v1/demands/pool/").json()["results"] == []
     assert_error(token_client(parties.officer_b).post(f"/api/v1/demands/{demand['id']}/claim/"), 404)
 
     [seen] = sme.get("/api/v1/claims/").json()["results"]
@@ -190,7 +190,7 @@ def test_claim_release_and_demand_close(parties):
     response = officer.post(f"/api/v1/claims/{claim_id}/release/")
     assert response.status_code == 200 and response.json()["status"] == "released"
     assert_error(officer.post(f"/api/v1/claims/{claim_id}/release/"), 409, "invalid_transition")
-    assert officer.get("/api/v1/demands/pool/").json()["count"] == 1
+    assert len(officer.get("/api/v1/demands/pool/").json()["results"]) == 1
 
     assert_error(officer.post(f"/api/v1/demands/{demand.pk}/close/"), 403, "forbidden")
     response = sme.post(f"/api/v1/demands/{demand.pk}/close/")
@@ -315,7 +315,7 @@ def test_the_parties_concerned_see_it(parties, owned, viewer, kind):
 def test_other_parties_lists_do_not_show_it(parties, owned, viewer):
     client = token_client(getattr(parties, viewer))
     for url in ("/api/v1/demands/", "/api/v1/applications/", "/api/v1/loans/", "/api/v1/claims/"):
-        assert client.get(url).json()["count"] == 0, url
+        assert client.get(url).json()["results"] == [], url
 
 
 @pytest.mark.parametrize(
@@ -358,7 +358,8 @@ def test_huge_ids_answer_404(parties):
 
 
 def test_bad_page_answers_404(parties):
-    assert_error(token_client(parties.other_sme).get("/api/v1/applications/", {"page": 99}), 404, "not_found")
+    assert_error(token_client(parties.other_sme).get("/api/v1/products/", {"page": 99}), 404, "not_found")
+    assert_error(token_client(parties.other_sme).get("/api/v1/applications/", {"cursor": "junk"}), 404, "not_found")
 
 
 def test_bad_filter_values_answer_400(parties):
