@@ -62,7 +62,8 @@ class ProductFilter(filters.FilterSet):
 
 
 class ApplicationFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(label=_("Status"), choices=Application.Status.choices)
+    # A plain column: no join can repeat a row, so no DISTINCT (which would defeat the index order).
+    status = filters.MultipleChoiceFilter(label=_("Status"), choices=Application.Status.choices, distinct=False)
     submitted_from = filters.DateFilter(label=_("Submitted from"), field_name="submitted_at", lookup_expr="date__gte")
     submitted_to = filters.DateFilter(label=_("Submitted to"), field_name="submitted_at", lookup_expr="date__lte")
     q = filters.CharFilter(label=_("Enterprise name, USCC or number"), method="filter_search")

@@ -142,7 +142,15 @@ class FinancingDemand(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("financing demand")
         verbose_name_plural = _("financing demands")
-        indexes = [models.Index(fields=["status", "region", "-created_at"])]
+        indexes = [
+            models.Index(fields=["status", "region", "-created_at"]),
+            # The pool, newest first: walked in order and stopped after one page, whatever the table's size.
+            models.Index(
+                fields=["-created_at", "-id"],
+                name="demand_unclaimed_recent",
+                condition=Q(status__in=["open", "claimed"]),
+            ),
+        ]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="demand_amount_positive")]
 
     def __str__(self):
@@ -227,6 +235,8 @@ class Application(models.Model):
         indexes = [
             models.Index(fields=["institution", "status", "-submitted_at"]),
             models.Index(fields=["enterprise", "-submitted_at"]),
+            # Regional (staff) lists: newest first across the province, stopped after one page.
+            models.Index(fields=["-submitted_at", "-id"], name="application_recent"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="application_amount_positive"),
@@ -356,6 +366,7 @@ class Loan(models.Model):
         indexes = [
             models.Index(fields=["institution", "-disbursed_on"]),
             models.Index(fields=["enterprise", "-disbursed_on"]),
+            models.Index(fields=["-disbursed_on", "-id"], name="loan_recent"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),

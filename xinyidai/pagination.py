@@ -65,7 +65,8 @@ def keyset_page(queryset, *, cursor: str | None, key: str, per_page: int = PAGE_
     position = decode_cursor(queryset.model, key, cursor)
     if position is not None:
         value, pk = position
-        ordered = ordered.filter(Q(**{f"{key}__lt": value}) | Q(**{key: value, "id__lt": pk}))
+        # (key, id) < (value, pk), written so that `key <= value` bounds the index range scan.
+        ordered = ordered.filter(Q(**{f"{key}__lte": value}) & (Q(**{f"{key}__lt": value}) | Q(id__lt=pk)))
     rows = list(ordered[: per_page + 1])
     next_cursor = None
     if len(rows) > per_page:

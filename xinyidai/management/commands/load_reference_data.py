@@ -9,7 +9,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from creditinfo.models import EnterpriseTag
 from xinyidai.models import Industry, Region, SizeStandard
@@ -132,6 +132,11 @@ class Command(BaseCommand):
         ]
         with transaction.atomic():
             tallies = [(label, loader()) for label, loader in loaders]
+        if connection.vendor == "postgresql":
+            # Planner statistics now: region subtrees filter the big tables, and a tree the planner thinks
+            # is empty sends it to the wrong index.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE xinyidai_region, xinyidai_industry, xinyidai_institution")
         if options["verbosity"] >= 1:
             for label, tally in tallies:
                 self.stdout.write(f"{label}: {tally}")
