@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinyidai.errors import DomainError
 from xinyidai.models import User
+from xinyidai.widgets import speed_up_selects
 
 YUAN_PER_WAN = Decimal(10000)
 CENT = Decimal("0.01")
@@ -100,4 +101,5 @@ def filter_form(filterset):
             widget.choices = [("unknown", _("Any")), ("true", _("Yes")), ("false", _("No"))]
         elif isinstance(widget, forms.Select) and type(widget) not in (forms.Select, forms.NullBooleanSelect):
             widget.attrs.setdefault("class", "form-select")  # e.g. django-filter's CSV select for sorting
+    speed_up_selects(form)
     return form
