@@ -79,13 +79,13 @@ TRADE_THIRD = vocab.TRADE_SECOND + "之方德嘉亿宝鼎华丰源"
 
 
 def varied_trade_name(rng: random.Random) -> str:
-    """A 字号 of two (40%), three (45%) or four (15%) characters: 鼎盛, 鼎盛源, 鼎盛华通. Two-character names
+    """A 字号 of two (25%), three (55%) or four (20%) characters: 鼎盛, 鼎盛源, 鼎盛华通. Two-character names
     alone give ~2,000 combinations, far too few for a million firms."""
     roll = rng.random()
     base = gen.trade_name(rng)
-    if roll < 0.40:
+    if roll < 0.25:
         return base
-    if roll < 0.85:
+    if roll < 0.80:
         return base + rng.choice(TRADE_THIRD)
     return base + gen.trade_name(rng)
 
@@ -119,14 +119,16 @@ def enterprise_name(
     return place + trade + word + suffix
 
 
-# Most registered enterprises are micro firms; the tier is only aimed at, the size standard decides.
-BULK_SIZE_TIERS = {"micro": 0.70, "small": 0.23, "medium": 0.06, "large": 0.01}
+# Most registered enterprises are micro firms (about three in four under the 2011 standard), a fifth small,
+# a few percent medium and large. The tier is only aimed at; the size standard decides the class.
+BULK_SIZE_TIERS = {"micro": 0.80, "small": 0.16, "medium": 0.035, "large": 0.005}
+BULK_EMPLOYEES_BY_TIER = {"micro": (1, 9), "small": (8, 80), "medium": (60, 280), "large": (320, 2000)}
 _TIER_PICKER = WeightedPicker(BULK_SIZE_TIERS)
 
 
 def size_figures(rng: random.Random, industry_code: str, section: str) -> tuple[int, Decimal, Decimal]:
     """`generators.size_figures` with the bulk tier mix: (employees, revenue in yuan, total assets in yuan)."""
-    low, high = gen.EMPLOYEES_BY_TIER[_TIER_PICKER.pick(rng)]
+    low, high = BULK_EMPLOYEES_BY_TIER[_TIER_PICKER.pick(rng)]
     employees = round(math.exp(rng.uniform(math.log(low), math.log(high))))
     per_head = gen.REVENUE_PER_HEAD_WAN.get(industry_code[:2]) or gen.REVENUE_PER_HEAD_WAN.get(section) or (10, 40)
     revenue_wan = employees * rng.uniform(*per_head)
@@ -160,7 +162,7 @@ class SizeClassifier:
 MODERN_SPACE = 31**6  # the six characters after "MA"
 LEGACY_SPACE = 5 * 10**7  # an all-digit GB 11714 code: a leading 3-7, then seven digits
 _MODERN_MUL, _MODERN_ADD = 387_420_489, 12_345_678  # 3**18 is coprime to 31**6: a bijection on the space
-_LEGACY_MUL, _LEGACY_ADD = 7_654_321, 1_234_567  # odd and not a multiple of 5: coprime to 2**7 * 5**8
+_LEGACY_MUL, _LEGACY_ADD = 4_435_761, 19_260_817  # odd, not a multiple of 5: coprime to 2**7 * 5**8
 
 
 def organization_serial(index: int, legacy: bool) -> int:
@@ -186,6 +188,7 @@ def enterprise_uscc(index: int, *, division: str, cooperative: bool, legacy: boo
 
 
 # --- exact counts -----------------------------------------------------------------------------------
+
 
 def exact_counts(weights: dict[str, float], total: int) -> dict[str, int]:
     """`total` split in proportion to `weights` by largest remainders (every positive weight gets at least
@@ -303,10 +306,11 @@ PROVINCE_BANKS: tuple[Bank, ...] = (
     _joint_stock("CZB", "浙商银行", "浙商", 6),
     _joint_stock("CBHB", "渤海银行", "渤海", 4),
     _joint_stock("EGB", "恒丰银行", "恒丰", 4),
-    Bank("PDSB", "平顶山银行", "平顶山银行", "鹰城",
-         _cities(5, ("410400", ZHENGZHOU, "411300", "411000", "410300")), branch_names={"410400": "平顶山银行总行营业部"}),
+    Bank("PDSB", "平顶山银行", "平顶山银行", "鹰城", _cities(5, ("410400", ZHENGZHOU, "411300", "411000", "410300")),
+         branch_names={"410400": "平顶山银行总行营业部"}),
     Bank("JZCTB", "焦作中旅银行", "焦作中旅银行", "中旅",
-         _cities(5, ("410800", ZHENGZHOU, "419001", "410700", "410300")), branch_names={"410800": "焦作中旅银行总行营业部"}),
+         _cities(5, ("410800", ZHENGZHOU, "419001", "410700", "410300")),
+         branch_names={"410800": "焦作中旅银行总行营业部"}),
     Bank("ZYVB", "郑银村镇银行", "郑银村镇银行", "郑银村镇", ("410100", "411000", "410600", "411700", "411600"),
          branch_names={"410100": "新郑郑银村镇银行", "411000": "鄢陵郑银村镇银行", "410600": "浚县郑银村镇银行",
                        "411700": "确山郑银村镇银行", "411600": "扶沟郑银村镇银行"}),

@@ -9,7 +9,6 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.utils import timezone
 from stdnum.cn import uscc as stdnum_uscc
 
@@ -191,9 +190,3 @@ def test_quota_gives_exact_counts_with_every_label():
 
     labels = gen.quota(random.Random(1), {"a": 0.7, "b": 0.2, "c": 0.01}, 50)  # noqa: S311
     assert len(labels) == 50 and Counter(labels)["c"] == 1 and Counter(labels)["a"] >= 34
-
-
-@pytest.mark.parametrize("scale", ["medium", "province"])
-def test_bigger_scales_are_not_built_yet(scale):
-    with pytest.raises(CommandError, match="not built yet"):
-        call_command("seed_demo", scale=scale, stdout=io.StringIO())

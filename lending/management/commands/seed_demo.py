@@ -2,17 +2,20 @@
 applications through their whole lifecycle, and loans. Deterministic for a seed, safe to re-run.
 
     manage.py seed_demo --scale demo [--seed 20261127] [--password 'Xinyidai#2026']
+    manage.py seed_demo --scale medium|province [--seed N] [--as-of YYYY-MM-DD]
 
-Only --scale demo is built; medium (100k enterprises) and province (1M) are planned as COPY bulk loads
-sharing lending.seeding.generators, and answer "not built yet" for now.
+--scale demo (~200 enterprises) goes through the services on any database. --scale medium (100k
+enterprises) and province (1M) are bulk-loaded with PostgreSQL COPY from the same generators
+(lending.seeding.bulk); they need PostgreSQL and a database without other seeded data.
 """
 
+import datetime
 import unicodedata
 
 from django.contrib.auth.hashers import check_password
 from django.core.management.base import BaseCommand, CommandError
 
-from lending.seeding.demo import DEFAULT_PASSWORD, DEFAULT_SEED, DemoSeeder, SeedError
+from lending.seeding.demo import DEFAULT_PASSWORD, DEFAULT_SEED, DemoSeeder, SeedError, logins
 from lending.seeding.scales import SCALES
 from xinyidai.models import User
 
@@ -43,9 +46,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--scale",
-            choices=list(SCALES),
             default="demo",
-            help="demo: ~200 enterprises through the services. medium / province: not built yet.",
+            help="demo: ~200 enterprises through the services. medium: 100k enterprises, province: 1M, "
+            "bulk-loaded with COPY (PostgreSQL only).",
         )
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
         parser.add_argument(
@@ -53,18 +56,28 @@ class Command(BaseCommand):
             default=DEFAULT_PASSWORD,
             help=f"password of the five demo logins (default {DEFAULT_PASSWORD}); other seeded users cannot log in",
         )
+        parser.add_argument(
+            "--as-of",
+            type=datetime.date.fromisoformat,
+            default=None,
+            help="bulk scales: the day the generated two years of history end (default today); with --seed it "
+            "fixes every row",
+        )
 
     def handle(self, *args, scale: str, seed: int, password: str, **options):
-        spec = SCALES[scale]
+        spec = SCALES.get(scale)
+        if spec is None:
+            shown = ", ".join(name for name, s in SCALES.items() if not s.hidden)
+            raise CommandError(f"Unknown --scale {scale!r}; choose one of: {shown}.")
         if not spec.built:
-            raise CommandError(
-                f"--scale {scale} ({spec.description}) is not built yet; use --scale demo. "
-                "It will reuse lending.seeding.generators with a COPY loader."
-            )
+            raise CommandError(f"--scale {scale} ({spec.description}) is not built yet; use --scale demo.")
         if not password:
             raise CommandError("--password must not be empty.")
         verbose = options.get("verbosity", 1) >= 1
         log = self.stdout.write if verbose else None
+        if spec.bulk:
+            self._bulk(spec, seed=seed, password=password, as_of=options.get("as_of"), log=log)
+            return
         if verbose:
             self.stdout.write(f"Seeding --scale {scale} ({spec.description}), seed {seed}")
         try:
@@ -88,3 +101,36 @@ class Command(BaseCommand):
         self.stdout.write("Every other seeded user has an unusable password (data only).")
         done = "seeded" if result.created else "already seeded, nothing changed"
         self.stdout.write(self.style.SUCCESS(f"Done in {result.seconds:.1f}s ({done})."))
+
+    def _bulk(self, spec, *, seed: int, password: str, as_of, log) -> None:
+        from lending.seeding.bulk import BulkSeeder, BulkSeedError
+
+        if log:
+            log(f"Seeding --scale {spec.name} ({spec.description}), seed {seed}")
+        try:
+            result = BulkSeeder(scale=spec, seed=seed, password=password, as_of=as_of, log=log).run()
+        except BulkSeedError as exc:
+            raise CommandError(str(exc)) from exc
+        if not log:
+            return
+        if not result.created:
+            self.stdout.write(result.message)
+            return
+        self.stdout.write("")
+        self.stdout.write("Stages:")
+        rows = []
+        for stage in result.stages:
+            total = sum(stage.rows.values())
+            rate = f"{total / stage.seconds:,.0f}" if total and stage.seconds else "-"
+            detail = ", ".join(f"{name} {count:,}" for name, count in stage.rows.items())
+            rows.append([stage.name, f"{stage.seconds:.1f}", f"{total:,}", rate, detail])
+        for line in table(["stage", "seconds", "rows", "rows/s", "tables"], rows):
+            self.stdout.write("  " + line)
+        self.stdout.write("")
+        self.stdout.write("Demo logins:")
+        shown = password if demo_password_matches(password) else "(as set when first seeded; not --password)"
+        login_rows = [[username, shown, role, belongs] for username, role, belongs in logins()]
+        for line in table(["username", "password", "role", "belongs to"], login_rows):
+            self.stdout.write("  " + line)
+        self.stdout.write("Every other seeded user has an unusable password (data only).")
+        self.stdout.write(self.style.SUCCESS(f"Done in {result.seconds:.1f}s (seeded)."))
