@@ -74,6 +74,19 @@ format: venv
 seed: venv
 	$(PY) manage.py seed_demo --scale $(or $(SCALE),demo)
 
+# Benchmark (issue 3): gunicorn on 127.0.0.1:8100 against DATABASE_URL (default xinyidai_$(SCALE)), every
+# endpoint at concurrency 1 and at saturation, both floors, worker memory; writes bench/results/. SCALE is
+# demo, medium or province; BENCH_ARGS passes options to bench/run.py. See bench/README.md.
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): bench/requirements.txt $(STAMP)
+	$(PIP) install --quiet -r bench/requirements.txt
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) assets messages
+	$(PY) -m bench.run --scale $(or $(SCALE),demo) \
+	  --database-url "$(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/xinyidai_$(or $(SCALE),demo))" $(BENCH_ARGS)
+
 worker: venv
 	$(VENV)/bin/celery -A xinyidai worker -B -l info
 
