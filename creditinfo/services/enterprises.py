@@ -102,5 +102,12 @@ def enterprise_update(*, enterprise: Enterprise, user, **changes) -> Enterprise:
 
 
 def enterprise_for_user(user) -> Enterprise | None:
-    membership = EnterpriseMembership.objects.select_related("enterprise").filter(user=user).first()
+    # The region and industry chains come along: eligibility walks them (county -> city -> province).
+    membership = (
+        EnterpriseMembership.objects.select_related(
+            "enterprise__region__parent__parent", "enterprise__industry__parent__parent"
+        )
+        .filter(user=user)
+        .first()
+    )
     return membership.enterprise if membership else None
