@@ -250,10 +250,12 @@ def enterprise_name(
     industry_code: str,
     employees: int,
     cooperative: bool = False,
+    make_trade_name=None,
 ) -> str:
     """City prefix + 字号 + industry word + 有限公司 (郑州鼎盛商贸有限公司); county-level cities and counties
-    often register under their own name (巩义宏达耐火材料有限公司); cooperatives name their county in full."""
-    trade = trade_name(rng)
+    often register under their own name (巩义宏达耐火材料有限公司); cooperatives name their county in full.
+    `make_trade_name(rng)` picks the 字号 (the province scale passes a more varied one)."""
+    trade = (make_trade_name or trade_name)(rng)
     if cooperative:
         place = county.name if not county.name.endswith("区") else city.name + county.name
         return place + trade + rng.choice(vocab.COOPERATIVE_WORDS[industry_code[:2]])

@@ -100,23 +100,15 @@ def enterprise_name(
     cooperative: bool = False,
 ) -> str:
     """`generators.enterprise_name` with a varied 字号: city or county prefix + 字号 + industry word + 有限公司."""
-    trade = varied_trade_name(rng)
-    if cooperative:
-        place = county.name if not county.name.endswith("区") else city.name + county.name
-        return place + trade + rng.choice(vocab.COOPERATIVE_WORDS[industry_code[:2]])
-    roll = rng.random()
-    if employees >= 300 and roll < 0.3:
-        place = "河南"
-    elif county.level == "county" and not county.name.endswith("区") and roll < 0.45:
-        place = gen.short_place(county.name)
-    else:
-        place = gen.short_place(city.name)
-    word = rng.choice(vocab.INDUSTRY_WORDS[industry_code])
-    if employees >= 300 and rng.random() < 0.3:
-        suffix = "股份有限公司"
-    else:
-        suffix = "有限责任公司" if rng.random() < 0.06 else "有限公司"
-    return place + trade + word + suffix
+    return gen.enterprise_name(
+        rng,
+        city=city,
+        county=county,
+        industry_code=industry_code,
+        employees=employees,
+        cooperative=cooperative,
+        make_trade_name=varied_trade_name,
+    )
 
 
 # Most registered enterprises are micro firms (about three in four under the 2011 standard), a fifth small,
