@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PG_LOCAL_URL := postgres://postgres@127.0.0.1:5432/xinyidai
 APT_STAMP := $(VENV)/.apt
 
-.PHONY: run test lint format migrate seed messages assets sysdeps sysdeps-test venv bench backup restore worker clean
+.PHONY: run test lint format migrate seed messages assets sysdeps sysdeps-test venv bench worker clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
