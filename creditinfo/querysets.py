@@ -43,3 +43,34 @@ class AuthorizationQuerySet(models.QuerySet):
         if user.is_officer:
             return self.filter(user.institution.subtree_q("institution"))
         return self.none()
+
+
+class CreditRecordQuerySet(models.QuerySet):
+    def published(self, on=None):
+        """Records inside their publication window on a day (default today): what a profile shows.
+
+        `publish_until` holds the effective end (creditinfo.publication.publication_end, applied on import),
+        so the window is one indexed comparison. Disputed records stay published, marked as disputed.
+        """
+        on = on or timezone.localdate()
+        return self.filter(
+            models.Q(publish_until__isnull=True) | models.Q(publish_until__gte=on),
+            status__in=("active", "disputed"),
+            decision_date__lte=on,
+        )
+
+    def visible_to(self, user):
+        """Detailed records: the SME its own; an officer only those of enterprises with a live authorization for
+        its institution tree; platform admins all; government staff none (they see aggregates)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_platform_admin:
+            return self
+        if user.is_sme:
+            return self.filter(enterprise__members__user=user)
+        if user.is_officer:
+            from creditinfo.models import Authorization
+
+            live = Authorization.objects.live().filter(user.institution.subtree_q("institution"))
+            return self.filter(enterprise_id__in=live.values("enterprise_id"))
+        return self.none()

@@ -6,7 +6,21 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from creditinfo.models import Authorization, Enterprise, EnterpriseMembership, EnterpriseTag
+from creditinfo.models import (
+    Authorization,
+    CreditRecord,
+    CreditReport,
+    DataSource,
+    Enterprise,
+    EnterpriseMembership,
+    EnterpriseTag,
+    Evaluation,
+    Objection,
+    QueryLog,
+    RecordCategory,
+    RepairRequest,
+    Severity,
+)
 from creditinfo.uscc import uscc_build
 from lending.models import (
     Application,
@@ -243,3 +257,85 @@ class LoanFactory(factory.django.DjangoModelFactory):
     guarantee_mode = GuaranteeMode.CREDIT
     outstanding_balance = Decimal("1000000.00")
     disbursed_by = factory.SubFactory(OfficerFactory, institution=factory.SelfAttribute("..institution"))
+
+
+class DataSourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DataSource
+        django_get_or_create = ("code",)
+
+    code = "samr-penalty"
+    name = "河南省市场监督管理局行政处罚"
+    department = "河南省市场监督管理局"
+    category = RecordCategory.PENALTY
+
+
+class CreditRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CreditRecord
+
+    source = factory.SubFactory(DataSourceFactory)
+    source_record_id = factory.Sequence(lambda n: f"R{n:08d}")
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    category = RecordCategory.PENALTY
+    decision_date = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
+    severity = Severity.GENERAL
+    title = "未按规定公示年度报告"
+    authority = "郑州市金水区市场监督管理局"
+    detail = "罚款人民币五千元"
+    publish_until = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=335))
+
+
+class QueryLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QueryLog
+
+    authorization = factory.SubFactory(AuthorizationFactory)
+    enterprise = factory.SelfAttribute("authorization.enterprise")
+    institution = factory.SelfAttribute("authorization.institution")
+    user = factory.SubFactory(OfficerFactory, institution=factory.SelfAttribute("..institution"))
+    purpose = factory.SelfAttribute("authorization.purpose")
+
+
+class EvaluationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Evaluation
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    score = 720
+    grade = Evaluation.Grade.B
+    factors = factory.LazyFunction(list)
+    improvements = factory.LazyFunction(list)
+    model_version = "test"
+
+
+class ObjectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Objection
+
+    record = factory.SubFactory(CreditRecordFactory)
+    enterprise = factory.SelfAttribute("record.enterprise")
+    raised_by = factory.SubFactory(UserFactory)
+    reason = "该处罚已被行政复议撤销"
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=20))
+
+
+class RepairRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RepairRequest
+
+    record = factory.SubFactory(CreditRecordFactory)
+    enterprise = factory.SelfAttribute("record.enterprise")
+    requested_by = factory.SubFactory(UserFactory)
+    obligation_fulfilled_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=1))
+    statement = "罚款已于当日缴清，整改完成。"
+
+
+class CreditReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CreditReport
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    number = factory.Sequence(lambda n: f"XYD-TEST-{n:08d}")
+    verification_code = factory.Sequence(lambda n: f"VERIFY{n:010d}")
+    requested_by = factory.SubFactory(UserFactory)

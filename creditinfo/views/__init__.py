@@ -1,0 +1,1 @@
+"""Credit-information pages, one module per area."""
