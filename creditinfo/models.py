@@ -41,8 +41,14 @@ class Enterprise(models.Model):
     name = models.CharField(_("enterprise name"), max_length=128)
     legal_representative = models.CharField(_("legal representative"), max_length=64, blank=True)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="enterprises", verbose_name=_("region"))
+    # Empty only on skeletons a data feed created (a feed row carries no industry); registration fills it.
     industry = models.ForeignKey(
-        Industry, on_delete=models.PROTECT, related_name="enterprises", verbose_name=_("industry")
+        Industry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enterprises",
+        verbose_name=_("industry"),
     )
     employees = models.PositiveIntegerField(_("employees"), default=0)
     revenue = models.DecimalField(_("operating revenue (yuan)"), max_digits=18, decimal_places=2, default=0)
@@ -252,10 +258,18 @@ class CreditRecord(models.Model):
         EXPIRED = "expired", _("Expired")
         REMOVED = "removed", _("Removed after objection")
 
-    source = models.ForeignKey(DataSource, on_delete=models.PROTECT, related_name="records", verbose_name=_("source"))
+    # No single-column indexes on the two foreign keys: the unique (source, source_record_id) and the profile
+    # index lead with them, and every index costs a bulk import of millions of rows.
+    source = models.ForeignKey(
+        DataSource, on_delete=models.PROTECT, db_index=False, related_name="records", verbose_name=_("source")
+    )
     source_record_id = models.CharField(_("source record id"), max_length=64)
     enterprise = models.ForeignKey(
-        Enterprise, on_delete=models.CASCADE, related_name="credit_records", verbose_name=_("enterprise")
+        Enterprise,
+        on_delete=models.CASCADE,
+        db_index=False,
+        related_name="credit_records",
+        verbose_name=_("enterprise"),
     )
     category = models.CharField(_("category"), max_length=24, choices=RecordCategory.choices)
     decision_date = models.DateField(_("decision date"))
