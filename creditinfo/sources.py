@@ -16,7 +16,7 @@ STANDARD_SOURCES = [
     ("court-debtor", "失信被执行人名单", "河南省高级人民法院", C.JUDGMENT_DEBTOR),
     ("tax-grade", "纳税信用等级", "国家税务总局河南省税务局", C.TAX_GRADE),
     ("hrss-social-insurance", "社会保险和住房公积金缴纳信息", "河南省人力资源和社会保障厅", C.SOCIAL_INSURANCE),
-    ("utility-payment", "水电气缴费信息", "河南省公共资源交易和公用事业单位", C.UTILITY),
+    ("utility-payment", "水电气缴费信息", "供水、供电、供气企业（省信用平台归集）", C.UTILITY),
     ("gov-honour", "表彰奖励信息", "河南省人民政府办公厅", C.HONOUR),
     ("ndrc-commitment", "信用承诺及履约信息", "河南省发展和改革委员会", C.COMMITMENT),
     ("ipa-ip", "知识产权信息", "河南省知识产权局", C.INTELLECTUAL_PROPERTY),
