@@ -180,7 +180,13 @@ class DemandClaim(models.Model):
         ordering = ["-claimed_at", "-id"]
         verbose_name = _("demand claim")
         verbose_name_plural = _("demand claims")
-        indexes = [models.Index(fields=["status", "deadline"])]
+        indexes = [
+            models.Index(fields=["status", "deadline"]),
+            # An institution's active claims, soonest deadline first (the pool page and the claims page).
+            models.Index(
+                fields=["institution", "deadline"], condition=Q(status="active"), name="claim_active_deadline"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["demand"], condition=Q(status="active"), name="one_active_claim_per_demand")
         ]
@@ -364,7 +370,7 @@ class Loan(models.Model):
         verbose_name = _("loan")
         verbose_name_plural = _("loans")
         indexes = [
-            models.Index(fields=["institution", "-disbursed_on"]),
+            models.Index(fields=["institution", "-disbursed_on", "-id"], name="loan_institution_recent"),
             models.Index(fields=["enterprise", "-disbursed_on"]),
             models.Index(fields=["-disbursed_on", "-id"], name="loan_recent"),
         ]

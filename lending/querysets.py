@@ -7,7 +7,7 @@ from django.utils import timezone
 
 
 def _officer_tree(user, prefix: str = "institution") -> Q:
-    return user.institution.subtree_q(prefix)
+    return user.institution.subtree_literal_q(prefix)
 
 
 def _staff_region(user, prefix: str) -> Q:

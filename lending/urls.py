@@ -21,6 +21,7 @@ urlpatterns = [
     path("demands/<int:pk>/close/", demands.demand_close, name="demand_close"),
     path("demands/<int:pk>/claim/", demands.demand_claim, name="demand_claim"),
     path("pool/", demands.demand_pool, name="demand_pool"),
+    path("pool/claims/", demands.claim_list, name="claim_list"),
     path("claims/<int:pk>/apply/", demands.claim_apply, name="claim_apply"),
     path("claims/<int:pk>/release/", demands.claim_release, name="claim_release"),
     path("applications/", applications.application_list, name="application_list"),

@@ -137,6 +137,17 @@ class Institution(models.Model):
         small subquery, so the application and loan tables keep using their institution indexes)."""
         return Q(**{f"{prefix}__in" if prefix else "id__in": self.subtree_ids()})
 
+    def subtree_literal_q(self, prefix: str = "institution") -> Q:
+        """subtree_q with the ids read first (one small query, then kept on this instance).
+
+        For lists ordered by date with a LIMIT: given a subquery the planner cannot know that a branch holds
+        1/300 of the loans, so it walks the global (date, id) index filtering row by row (12 ms and more at
+        province scale); given the ids it reads the (institution, date, id) index directly (0.1-1 ms).
+        """
+        if not hasattr(self, "_subtree_id_list"):
+            self._subtree_id_list = list(self.subtree_ids().values_list("id", flat=True))
+        return Q(**{f"{prefix}__in" if prefix else "id__in": self._subtree_id_list})
+
     @property
     def head_office(self) -> "Institution":
         node = self

@@ -16,9 +16,9 @@ from lending.services import demands as services
 from lending.views.applications import apply_page
 from xinyidai.errors import DomainError
 from xinyidai.forms import filter_form, form_add_domain_error
-from xinyidai.views import error_message, paginate_keyset, role_required
+from xinyidai.views import error_message, paginate, paginate_keyset, role_required
 
-CLAIMS_SHOWN = 100  # active claims last a few working days, so an institution rarely holds more
+CLAIMS_SHOWN = 10  # the soonest deadlines; the claims page lists them all
 
 
 def with_mode_labels(demands) -> list:
@@ -101,12 +101,26 @@ def demand_pool(request):
     filter_form(filterset)
     page_obj = paginate_keyset(request, filterset.qs, key="created_at")
     page_obj.object_list = with_mode_labels(page_obj.object_list)
-    claims = list(selectors.claims_for_officer(officer=request.user)[:CLAIMS_SHOWN])  # joins the claiming branch
+    claims = selectors.claims_for_officer(officer=request.user)
+    shown = _with_liveness(claims[:CLAIMS_SHOWN])  # joins the claiming branch
+    context = {"filter": filterset, "page_obj": page_obj, "claims": shown, "claims_total": claims.count()}
+    return render(request, "lending/demand_pool.html", context)
+
+
+def _with_liveness(claims) -> list:
     now = timezone.now()
+    claims = list(claims)
     for claim in claims:
         claim.is_live = claim.deadline > now
-    context = {"filter": filterset, "page_obj": page_obj, "claims": claims}
-    return render(request, "lending/demand_pool.html", context)
+    return claims
+
+
+@role_required("officer")
+def claim_list(request):
+    """All of the institution's active claims, soonest deadline first."""
+    page_obj = paginate(request, selectors.claims_for_officer(officer=request.user))
+    page_obj.object_list = _with_liveness(page_obj.object_list)
+    return render(request, "lending/claim_list.html", {"page_obj": page_obj, "claims": page_obj.object_list})
 
 
 @role_required("officer")

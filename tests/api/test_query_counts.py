@@ -33,26 +33,27 @@ EXPECTED_QUERIES = {
     # token, enterprise facts (membership with enterprise, region and industry chains; tags),
     # count, page, prefetch regions/industries/tags
     "products (sme)": 8,
-    # token, officer's institution, count, page, prefetch regions/industries/tags
-    "institution-products (officer)": 7,
+    # token, officer's institution, its subtree ids, count, page, prefetch regions/industries/tags
+    "institution-products (officer)": 8,
     # token, page (keyset pagination: no count)
     "demands (sme)": 2,
-    # token, officer's institution, its region, page (keyset)
-    "demands (officer)": 4,
+    # token, officer's institution, its subtree ids, its region, page (keyset)
+    "demands (officer)": 5,
     # token, officer's institution, its region, page (keyset)
     "demand pool (officer)": 4,
-    # token, officer's institution, count, page
-    "claims (officer)": 4,
+    # token, officer's institution, its subtree ids, count, page
+    "claims (officer)": 5,
     # token, count, page
     "claims (sme)": 3,
-    # token, officer's institution, page (keyset)
-    "applications (officer)": 3,
+    # token, officer's institution, its subtree ids, page (keyset)
+    "applications (officer)": 4,
     # token, page (keyset)
     "applications (sme)": 2,
     # token, staff's region, page (keyset)
     "applications (staff)": 3,
-    # token, officer's institution, page (keyset)
-    "loans (officer)": 3,
+    # token, officer's institution, its subtree ids (literal ids let the planner use the institution's own
+    # (institution, date, id) index instead of walking every bank's loans), page (keyset)
+    "loans (officer)": 4,
     # token, page (keyset)
     "loans (sme)": 2,
     # token, count, page

@@ -127,3 +127,27 @@ def test_pool_and_claims_are_officer_pages(sme_client, staff_client):
     for client in (sme_client, staff_client):
         assert client.get(reverse("lending:demand_pool")).status_code == 403
     assert staff_client.get(reverse("lending:demand_create")).status_code == 403
+
+
+def test_the_pool_shows_the_ten_soonest_claims_and_links_to_all(officer_client, officer):
+    now = timezone.now()
+    claims = [
+        DemandClaimFactory(institution=officer.institution, officer=officer, deadline=now + datetime.timedelta(hours=h))
+        for h in range(1, 13)
+    ]
+    page = officer_client.get(reverse("lending:demand_pool")).content.decode()
+    shown = [c for c in claims if reverse("lending:claim_release", args=[c.pk]) in page]
+    assert shown == claims[:10]  # the ten soonest deadlines
+    assert reverse("lending:claim_list") in page
+
+    listing = officer_client.get(reverse("lending:claim_list")).content.decode()
+    assert all(reverse("lending:claim_release", args=[c.pk]) in listing for c in claims)
+    assert 'form="row-action"' in listing and 'id="row-action"' in listing
+
+
+def test_a_row_button_releases_its_claim_through_the_shared_form(officer_client, officer):
+    claim = DemandClaimFactory(institution=officer.institution, officer=officer)
+    response = officer_client.post(reverse("lending:claim_release", args=[claim.pk]))
+    assert response.status_code == 302
+    claim.refresh_from_db()
+    assert claim.status != "active"

@@ -185,3 +185,11 @@ def test_authorization_list_for_an_officer(officer, officer_client):
             n, institution=officer.institution, enterprise=EnterpriseFactory(), granted_by=granted_by
         ),
     )
+
+
+def test_claims_page(officer_client, officer):
+    def add(n):
+        for _ in range(n):
+            DemandClaimFactory(institution=officer.institution, officer=officer)
+
+    assert_constant(officer_client, reverse("lending:claim_list"), add)
