@@ -8,10 +8,10 @@ from django.urls import reverse_lazy
 from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
-from creditinfo.models import EnterpriseTag
+from creditinfo.models import Authorization, EnterpriseTag
 from creditinfo.uscc import uscc_clean, uscc_division, validate_uscc
 from xinyidai.forms import WanYuanField
-from xinyidai.models import Industry, Region
+from xinyidai.models import Industry, Institution, Region
 
 
 class GroupedChoices(BaseChoiceIterator):
@@ -146,3 +146,37 @@ class EnterpriseRegisterForm(EnterpriseEditForm):
         value = uscc_clean(self.cleaned_data["uscc"]).upper()
         validate_uscc(value)
         return value
+
+
+class InstitutionChoiceField(GroupedModelChoiceField):
+    """Active institutions grouped by head office: the head office first, then its branches."""
+
+    def __init__(self, **kwargs):
+        queryset = Institution.objects.filter(is_active=True).select_related("parent__parent").order_by("code")
+        super().__init__(queryset=queryset, **kwargs)
+
+    def group(self, institutions):
+        groups: dict[int, tuple[str, list]] = {}
+        for institution in sorted(institutions, key=lambda i: (i.parent_id is not None, i.code)):
+            head = institution.parent or institution
+            label, options = groups.setdefault(head.head_office.pk, (head.head_office.name, []))
+            options.append((institution.pk, institution.name))
+        return sorted(groups.values())
+
+
+class AuthorizationGrantForm(forms.Form):
+    """An SME's consent to one institution (a head office or a branch) for a purpose and a number of days."""
+
+    institution = InstitutionChoiceField(
+        label=_("Institution"),
+        empty_label=_("Choose a bank or one of its branches"),
+        help_text=_("A head office's authorization also covers its branches; a branch's covers that branch only."),
+    )
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=Authorization.Purpose.choices)
+    days = forms.IntegerField(
+        label=_("Valid for (days)"), min_value=1, max_value=365, initial=90, help_text=_("Between 1 and 365 days.")
+    )
+    consent = forms.BooleanField(
+        label=_("I have read the statement above and consent to it."),
+        error_messages={"required": _("Tick the box to give your consent.")},
+    )

@@ -6,7 +6,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from creditinfo.querysets import AuthorizationQuerySet, CreditRecordQuerySet, EnterpriseQuerySet
+from creditinfo.querysets import (
+    AuthorizationQuerySet,
+    CreditRecordQuerySet,
+    CreditReportQuerySet,
+    EnterpriseQuerySet,
+    ObjectionQuerySet,
+    RepairRequestQuerySet,
+)
 from xinyidai.models import Industry, Institution, Region
 
 
@@ -381,6 +388,8 @@ class Objection(models.Model):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     created_at = models.DateTimeField(_("raised at"), default=timezone.now)
 
+    objects = ObjectionQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("objection")
@@ -418,6 +427,8 @@ class RepairRequest(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     created_at = models.DateTimeField(_("requested at"), default=timezone.now)
 
+    objects = RepairRequestQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("repair request")
@@ -450,6 +461,8 @@ class CreditReport(models.Model):
     failure = models.TextField(blank=True)
     created_at = models.DateTimeField(_("requested at"), default=timezone.now)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+
+    objects = CreditReportQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

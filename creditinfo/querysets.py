@@ -74,3 +74,52 @@ class CreditRecordQuerySet(models.QuerySet):
             live = Authorization.objects.live().filter(user.institution.subtree_q("institution"))
             return self.filter(enterprise_id__in=live.values("enterprise_id"))
         return self.none()
+
+
+def _handled_in_scope(queryset, user):
+    """Objections and repair requests: the SME its own enterprise's; government staff those of enterprises in
+    their region and below (they answer them); platform admins all; officers none."""
+    if not user.is_authenticated:
+        return queryset.none()
+    if user.is_platform_admin:
+        return queryset
+    if user.is_sme:
+        return queryset.filter(enterprise__members__user=user)
+    if user.is_gov_staff and user.region_id:
+        return queryset.filter(user.region.subtree_q("enterprise__region"))
+    return queryset.none()
+
+
+class ObjectionQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status="open")
+
+    def overdue(self, today=None):
+        """Still open after the 20-day answer deadline."""
+        return self.open().filter(due_on__lt=today or timezone.localdate())
+
+    def visible_to(self, user):
+        return _handled_in_scope(self, user)
+
+
+class RepairRequestQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status="pending")
+
+    def visible_to(self, user):
+        return _handled_in_scope(self, user)
+
+
+class CreditReportQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Credit reports: the SME those of its own enterprise; an officer those its institution tree requested
+        (downloading one still needs a live authorization); platform admins all; nobody else any."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_platform_admin:
+            return self
+        if user.is_sme:
+            return self.filter(enterprise__members__user=user)
+        if user.is_officer and user.institution_id:
+            return self.filter(user.institution.subtree_q("requested_by__institution"))
+        return self.none()

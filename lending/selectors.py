@@ -57,7 +57,8 @@ def officer_products(*, user):
 def application_list(*, user):
     return (
         Application.objects.visible_to(user)
-        .select_related("enterprise", "institution", "product", "enterprise__region")
+        # The applicant's advisory grade rides on the same join (a LEFT JOIN: not every enterprise has one yet).
+        .select_related("enterprise", "institution", "product", "enterprise__region", "enterprise__evaluation")
         .order_by("-submitted_at", "-id")
     )
 
@@ -69,6 +70,7 @@ def application_detail(*, user, pk: int) -> Application:
             "enterprise",
             "enterprise__region",
             "enterprise__industry",
+            "enterprise__evaluation",  # the API's enterprise_grade, without a query of its own
             "institution",
             "product",
             "authorization",

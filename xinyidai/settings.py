@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -163,6 +164,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "lending.tasks.demand_claims_release_expired",
         "schedule": 15 * 60,
     },
+    "expire-credit-records": {
+        "task": "creditinfo.tasks.credit_records_expire",
+        "schedule": crontab(hour=1, minute=30),  # CELERY_TIMEZONE: 01:30 Asia/Shanghai, after the day turns
+    },
 }
 
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -204,6 +209,8 @@ SPECTACULAR_SETTINGS = {
 XINYIDAI_DEMAND_CLAIM_WORKING_DAYS = int(os.environ.get("XINYIDAI_DEMAND_CLAIM_WORKING_DAYS", "3"))
 XINYIDAI_APPLICATION_RESPONSE_WORKING_DAYS = int(os.environ.get("XINYIDAI_APPLICATION_RESPONSE_WORKING_DAYS", "5"))
 XINYIDAI_CONSENT_DAYS = int(os.environ.get("XINYIDAI_CONSENT_DAYS", "90"))
+# The public address printed in credit reports' QR codes (/verify/<code>/); empty: the requesting host.
+PUBLIC_BASE_URL = os.environ.get("XINYIDAI_PUBLIC_BASE_URL", "").rstrip("/")
 
 LOGGING = {
     "version": 1,

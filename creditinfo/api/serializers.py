@@ -13,7 +13,7 @@ from xinyidai.api.serializers import (
     OutputModelSerializer,
     RegionRefSerializer,
 )
-from xinyidai.models import Industry, Region
+from xinyidai.models import Industry, Institution, Region
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -117,3 +117,16 @@ class AuthorizationOutputSerializer(OutputModelSerializer):
             "consent_text",
         ]
         ref_name = "Authorization"
+
+
+class AuthorizationGrantInputSerializer(serializers.Serializer):
+    """An SME's consent: the institution (a head office or a branch) by id, the purpose, how many days."""
+
+    institution = serializers.PrimaryKeyRelatedField(
+        queryset=Institution.objects.filter(is_active=True), help_text=_("Institution id (head office or branch)")
+    )
+    purpose = serializers.ChoiceField(choices=Authorization.Purpose.choices)
+    days = serializers.IntegerField(min_value=1, max_value=365, default=90, help_text=_("Validity in days, 1-365"))
+
+    class Meta:
+        ref_name = "AuthorizationGrant"

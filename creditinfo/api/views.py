@@ -8,14 +8,16 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from creditinfo.api.serializers import (
+    AuthorizationGrantInputSerializer,
     AuthorizationOutputSerializer,
     EnterpriseInputSerializer,
     EnterpriseOutputSerializer,
     EnterpriseUpdateInputSerializer,
 )
 from creditinfo.models import Authorization, Enterprise
-from creditinfo.services.authorizations import authorization_revoke
+from creditinfo.services.authorizations import authorization_grant, authorization_revoke
 from creditinfo.services.enterprises import enterprise_register, enterprise_update
+from xinyidai.api.permissions import require_role
 from xinyidai.api.views import ApiView, ApiViewSet
 
 
@@ -90,6 +92,18 @@ class AuthorizationViewSet(mixins.ListModelMixin, ApiViewSet):
 
     def get_queryset(self):
         return Authorization.objects.visible_to(self.request.user).select_related("enterprise", "institution")
+
+    @extend_schema(request=AuthorizationGrantInputSerializer, responses={201: AuthorizationOutputSerializer})
+    def create(self, request):
+        """An SME authorizes an institution to query its enterprise's credit information (consent text stored)."""
+        require_role(request.user, "sme")
+        serializer = AuthorizationGrantInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        authorization = authorization_grant(
+            enterprise=_own_enterprise(request.user), user=request.user, **serializer.validated_data
+        )
+        output = AuthorizationOutputSerializer(self.get_queryset().get(pk=authorization.pk))
+        return Response(output.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=AuthorizationOutputSerializer)
     @action(detail=True, methods=["post"])

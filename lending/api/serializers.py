@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from creditinfo.api.serializers import EnterpriseRefSerializer, TagRefSerializer
-from creditinfo.models import EnterpriseTag, SizeClass
+from creditinfo.models import EnterpriseTag, Evaluation, SizeClass
 from lending.models import (
     Application,
     ApplicationEvent,
@@ -236,6 +236,13 @@ class ApplicationOutputSerializer(OutputModelSerializer):
     product = ProductRefSerializer(read_only=True, allow_null=True)
     demand_claim = serializers.IntegerField(source="demand_claim_id", read_only=True, allow_null=True)
     is_overdue = serializers.BooleanField(read_only=True, help_text=_("Past the working-day response deadline"))
+    enterprise_grade = serializers.ChoiceField(
+        choices=Evaluation.Grade.choices,
+        source="enterprise.evaluation.grade",
+        read_only=True,
+        allow_null=True,
+        help_text=_("The applicant's advisory credit grade (A-D); null before its first evaluation. Never decisive"),
+    )
 
     class Meta:
         model = Application
@@ -243,6 +250,7 @@ class ApplicationOutputSerializer(OutputModelSerializer):
             "id",
             "number",
             "enterprise",
+            "enterprise_grade",
             "institution",
             "product",
             "demand_claim",

@@ -21,9 +21,11 @@ authorization for its institution starting at submission, an event per step (fir
 enterprise that applies or publishes a demand.
 
 Stages, each one transaction: network (institutions and staff), products, enterprises (with their users),
-demands (and claims), applications (with authorizations, events, decisions, loans), finish (the marker
-user `seed_<scale>`, written last). Present marker: a second run changes nothing. A run that stopped half-way
-leaves whole stages only, and a new run refuses that database with instructions.
+demands (and claims), applications (with authorizations, events, decisions, loans), records (public credit
+records from lending.seeding.records, an exact total per scale), finish (the marker user `seed_<scale>`,
+written last); then VACUUM (ANALYZE) and, when creditinfo.services.evaluations exists, every evaluation.
+Present marker: a second run changes nothing. A run that stopped half-way leaves whole stages only, and a new
+run refuses that database with instructions.
 
 Deterministic: the same seed and the same `as_of` date give the same rows (ids included, on a database
 that held none of these rows before).
@@ -47,11 +49,12 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
-from creditinfo.models import Authorization, Enterprise, EnterpriseMembership, EnterpriseTag
+from creditinfo.models import Authorization, CreditRecord, Enterprise, EnterpriseMembership, EnterpriseTag
 from creditinfo.services.authorizations import consent_text
 from lending.models import Application, ApplicationEvent, CreditDecision, DemandClaim, FinancingDemand, Loan, Product
 from lending.seeding import generators as gen
 from lending.seeding import province as pv
+from lending.seeding import records as rec
 from lending.seeding import vocab
 from lending.seeding.catalog import ANCHOR_PRODUCTS, PROVINCE, TEMPLATES_BY_KEY, ZHENGZHOU
 from lending.seeding.demo import (
@@ -64,6 +67,7 @@ from lending.seeding.demo import (
     DEMO_USERS,
     FIRST_LOAN_SHARE,
     REJECT_WEIGHTS,
+    recompute_evaluations,
 )
 from lending.seeding.scales import Scale
 from lending.services.loans import add_months
@@ -96,6 +100,12 @@ OTHER_OUTCOMES = {
 DEMAND_KINDS = {"applied": 30, "closed": 33, "open": 27, "active": 10}
 BRANCH_PRODUCT_WEIGHT = 3.0  # a firm applies to its city's branches' products more than to province-wide ones
 CHUNK_ROWS = 60_000  # rows per COPY chunk (all tables of a chunk together)
+# The exact record total (see _seed_records): how far the controller trails its running target, how many last
+# firms are generated ahead to close the gap, and how many extra records that tail is left to place.
+RECORD_LAG = 50
+RECORD_TAIL = 200
+RECORD_TAIL_SLACK = 100
+D_DATE = datetime.timedelta(days=1)
 SMALL_TABLE = 10_000  # a table with fewer rows has its plain indexes rebuilt after the load instead of maintained
 
 
@@ -143,6 +153,7 @@ def assert_copy_safe() -> None:
     texts += _strings([(t.name, t.description) for t in TEMPLATES_BY_KEY.values()])
     texts += _strings([DEMO_SME.name, DEMO_SME.address, DEMO_SME.legal_representative, list(DEMO_SME_DEMAND.values())])
     texts += _strings([a[6] for a in DEMO_SME_APPLICATIONS])
+    texts += _strings(rec.copy_safe_values())
     unsafe = [t for t in texts if t != tx(t)]
     if unsafe:
         raise BulkSeedError(f"word lists hold characters COPY would need escaped: {unsafe[:3]}")
@@ -192,6 +203,10 @@ def _tables() -> dict[str, tuple[str, tuple[str, ...]]]:
             decision=columns_of(CreditDecision, ("id", "outcome", "amount", "annual_rate", "term_months",
                                                  "guarantee_mode", "reason_code", "note", "decided_at", "application",
                                                  "decided_by")),
+            record=columns_of(CreditRecord, ("id", "source", "source_record_id", "enterprise", "category",
+                                             "decision_date", "severity", "title", "authority", "detail",
+                                             "publish_until", "status", "content_hash", "batch", "created_at",
+                                             "updated_at")),
             loan=columns_of(Loan, ("id", "contract_number", "principal", "annual_rate", "term_months", "disbursed_on",
                                    "maturity_on", "guarantee_mode", "first_loan_attested", "outstanding_balance",
                                    "status", "created_at", "application", "disbursed_by", "enterprise", "institution",
@@ -389,9 +404,11 @@ class BulkSeeder:
             )
         state = self._state()
         if state == "done":
-            return BulkResult(created=False, seconds=self._elapsed(), stages=[],
-                              message=f"--scale {self.scale.name} data already present "
-                                      f"(user {marker_username(self.scale.name)}); nothing changed.")  # fmt: skip
+            message = (f"--scale {self.scale.name} data already present (user {marker_username(self.scale.name)}); "
+                       "nothing changed.")  # fmt: skip
+            if not CreditRecord.objects.exists():
+                message += " It was seeded before credit records existed: recreate the database to get them."
+            return BulkResult(created=False, seconds=self._elapsed(), stages=[], message=message)
         self.outer_atomic = connection.in_atomic_block
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('is_superuser') = 'on'")
@@ -405,6 +422,7 @@ class BulkSeeder:
         self._stage("demands", ("demand", "claim"), self._seed_demands)
         self._stage("applications", ("authorization", "application", "event", "decision", "loan"),
                     self._seed_applications)  # fmt: skip
+        self._stage("records", ("record",), self._seed_records)
         self._stage("finish", ("user",), self._finish)
         tables = ", ".join(sorted({t for t, _c in _tables().values()}))
         started = time.monotonic()
@@ -416,6 +434,9 @@ class BulkSeeder:
         label = "vacuum analyze" if vacuum else "analyze"
         self.stages.append(StageTiming(label, time.monotonic() - started, Counter()))
         self._progress(f"{label}: {time.monotonic() - started:.1f}s")
+        seconds = recompute_evaluations(self._progress)
+        if seconds is not None:
+            self.stages.append(StageTiming("evaluations", seconds, Counter()))
         return BulkResult(created=True, seconds=self._elapsed(), stages=self.stages)
 
     def _elapsed(self) -> float:
@@ -463,6 +484,7 @@ class BulkSeeder:
             raise BulkSeedError(f"No current enterprise size standard; {hint}.")
         self.size_version = standard.version
         self.classify = pv.SizeClassifier(standard.rules, {c: ancestors[c] for c in vocab.INDUSTRY_WEIGHTS})
+        self.source_ids = rec.ensure_sources()
         self.tag_id = dict(EnterpriseTag.objects.values_list("code", "id"))
         if not set(TAG_BITS) <= set(self.tag_id):
             raise BulkSeedError(f"Enterprise tags {', '.join(sorted(set(TAG_BITS) - set(self.tag_id)))} are "
@@ -765,6 +787,9 @@ class BulkSeeder:
         self.e_size = bytearray()
         self.e_tags = bytearray()
         self.e_age = array("l")  # seconds between joining the platform and as_of
+        self.e_employees = array("l")
+        self.e_legacy = bytearray()  # all-digit organization code (registered before the USCC)
+        self.e_uscc = bytearray()  # 18 ASCII bytes a firm
         self.claimed = array("l")  # enterprise index of each firm with a user, in order
         self.claimed_user = array("q")
         ent_base = self.next_ids["enterprise"]
@@ -790,8 +815,9 @@ class BulkSeeder:
                 employees, revenue, assets = pv.size_figures(rng, code, section)
                 name = pv.enterprise_name(rng, city=city, county=county, industry_code=code, employees=employees,
                                           cooperative=cooperative)  # fmt: skip
-                uscc = pv.enterprise_uscc(i, division=county.code, cooperative=cooperative,
-                                          legacy=rng.random() < LEGACY_CODE_SHARE, avoid=DEMO_SME.uscc)  # fmt: skip
+                legacy = rng.random() < LEGACY_CODE_SHARE
+                uscc = pv.enterprise_uscc(i, division=county.code, cooperative=cooperative, legacy=legacy,
+                                          avoid=DEMO_SME.uscc)  # fmt: skip
                 tags = gen.pick_tags(rng, code, employees, cooperative)
                 if tags and rng.random() >= TAG_KEEP:
                     tags = ()
@@ -820,6 +846,9 @@ class BulkSeeder:
             self.e_size.append(SIZE_CODES.index(size))
             self.e_tags.append(mask)
             self.e_age.append(int((as_of - created).total_seconds()))
+            self.e_employees.append(employees)
+            self.e_legacy.append(uscc[8:10] != "MA")
+            self.e_uscc += uscc.encode()
             if claimed:
                 if i == 0:
                     uid = self.demo_sme_user
@@ -1208,6 +1237,74 @@ class BulkSeeder:
             f"{NULL if prod is None else prod.id}\n"
         ))  # fmt: skip
         return lid
+
+    # --- stage: records ----------------------------------------------------------------------------------
+
+    def _seed_records(self, batch: Batch) -> None:
+        """Every firm's public credit records from lending.seeding.records (the demo's generator).
+
+        With a target (`Scale.records`) the total is exact. The generator's natural mix is a little under ten a
+        firm; firms falling behind the running target get a few older yearly social insurance statements
+        (`extra_payments`), trailing it by RECORD_LAG. The last RECORD_TAIL firms are generated once ahead, so
+        their natural count is known, and close the remaining gap exactly the same way."""
+        ctx = rec.RecordContext(seed=self.seed, as_of=self.as_of_date)
+        sources = self.source_ids
+        n = self.scale.enterprises
+        target = self.scale.records
+        places, cities = self.picker.places, self.picker.city_of_place
+        industry_codes = self.industry_codes
+        tag_bits = sorted(TAG_BITS.items())
+        e_place, e_industry, e_tags, e_age = self.e_place, self.e_industry, self.e_tags, self.e_age
+        e_employees, e_legacy, e_uscc = self.e_employees, self.e_legacy, self.e_uscc
+        ent_base, as_of = self.ent_base, self.as_of_date
+        Firm, firm_records, extra_payments = rec.Firm, rec.firm_records, rec.extra_payments
+
+        def firm(i: int) -> rec.Firm:
+            p = e_place[i]
+            mask = e_tags[i]
+            return Firm(
+                index=i, uscc=e_uscc[i * 18 : i * 18 + 18].decode(), county=places[p], city=cities[p],
+                registrar=places[p], industry_code=industry_codes[e_industry[i]],
+                tags=tuple(c for c, bit in tag_bits if mask & bit), employees=e_employees[i],
+                legacy=bool(e_legacy[i]), joined=as_of - e_age[i] // 86400 * D_DATE, demo=i == 0,
+            )  # fmt: skip
+
+        tail_start = n - min(RECORD_TAIL, n // 4)
+        later_tail = sum(len(firm_records(ctx, firm(i))) for i in range(tail_start, n)) if target else 0
+        head_target = (target or 0) - later_tail - RECORD_TAIL_SLACK
+        first_id = rid = self.next_ids["record"]
+        add = batch.add
+        content_hash = rec.content_hash
+        hours = [f" {h:02d}:{m:02d}:00+08" for h in range(8, 18) for m in (0, 17, 34, 51)]
+        for i in range(n):
+            f = firm(i)
+            records = firm_records(ctx, f)
+            if target:
+                produced = rid - first_id
+                if i < tail_start:
+                    behind = head_target * (i + 1) // tail_start - RECORD_LAG - produced - len(records)
+                    if behind > 0:
+                        records = extra_payments(ctx, min(behind, 4))
+                else:
+                    later_tail -= len(records)
+                    behind = target - produced - len(records) - later_tail
+                    if behind > 0:
+                        records = extra_payments(ctx, behind if i == n - 1 else min(behind, 6))
+            eid = ent_base + i
+            uscc = f.uscc
+            for r in records:
+                until = r.publish_until
+                hour = hours[rid % 40]
+                add("record", (
+                    f"{rid}\t{sources[r.source]}\t{r.source_record_id}\t{eid}\t{r.category}\t{r.decision_date}\t"
+                    f"{r.severity}\t{r.title}\t{r.authority}\t{r.detail}\t{NULL if until is None else until}\t"
+                    f"{r.status}\t{content_hash(r, uscc)}\t{NULL}\t{r.received}{hour}\t{r.changed}{hour}\n"
+                ))  # fmt: skip
+                rid += 1
+        self.next_ids["record"] = rid
+        total = rid - first_id
+        if target and total != target:
+            self._progress(f"  records: {total:,} written, {target - total:+,} off the target {target:,}")
 
     # --- stage: finish ------------------------------------------------------------------------------------
 

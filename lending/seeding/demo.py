@@ -23,7 +23,8 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum, prefetch_related_objects
 from django.utils import timezone
 
-from creditinfo.models import Authorization, Enterprise, EnterpriseMembership, EnterpriseTag
+from creditinfo.models import Authorization, CreditRecord, DataSource, Enterprise, EnterpriseMembership, EnterpriseTag
+from creditinfo.services.authorizations import authorization_grant
 from creditinfo.services.enterprises import enterprise_register
 from creditinfo.sizing_db import enterprise_size_class
 from creditinfo.uscc import uscc_build
@@ -39,6 +40,7 @@ from lending.models import (
     RejectReason,
 )
 from lending.seeding import generators as gen
+from lending.seeding import records as rec
 from lending.seeding import vocab
 from lending.seeding.catalog import ANCHOR_PRODUCTS, BANKS, PROVINCE, TEMPLATES_BY_KEY, ZHENGZHOU
 from lending.seeding.scales import Scale
@@ -226,6 +228,8 @@ class DemoSeeder:
     def run(self) -> Result:
         self._load_reference_data()
         if self.already_seeded():
+            if self._complete_credit_information():
+                return self._result(created=True)
             self.log("Demo data already present (demo_sme represents the demo enterprise); nothing changed.")
             return self._result(created=False)
         with transaction.atomic():
@@ -235,6 +239,10 @@ class DemoSeeder:
             self._seed_products()
             self._seed_traffic()
             self._finish()
+            entries = [(index, ent.spec, ent.enterprise) for index, ent in enumerate(self.seeded)]
+            self._seed_credit_records(entries)
+            self._ensure_officer_authorization()
+        recompute_evaluations(self._progress)
         return self._result(created=True)
 
     @staticmethod
@@ -854,6 +862,87 @@ class DemoSeeder:
         EnterpriseMembership.objects.bulk_update(memberships, ["created_at"])
         self._progress("finished: expired claims released, 3 products unlisted, matured loans closed, dates spread")
 
+    # --- credit information ------------------------------------------------------------------------------
+
+    def _complete_credit_information(self) -> bool:
+        """A demo database seeded before credit records existed gets them now (and the officer's consent);
+        False when there was nothing to add."""
+        demo = Enterprise.objects.get(uscc=DEMO_SME.uscc)
+        if CreditRecord.objects.filter(enterprise=demo).exists():
+            return False
+        specs = planned_enterprises(self.seed, self.scale.enterprises, self.region_refs)
+        found = Enterprise.objects.in_bulk([s.uscc for s in specs], field_name="uscc")
+        entries = [(index, spec, found[spec.uscc]) for index, spec in enumerate(specs) if spec.uscc in found]
+        with transaction.atomic():
+            self._seed_credit_records(entries)
+            self._ensure_officer_authorization()
+        recompute_evaluations(self._progress)
+        return True
+
+    def _seed_credit_records(self, entries: list[tuple[int, gen.EnterpriseSpec, Enterprise]]) -> None:
+        """Every enterprise's public credit records from lending.seeding.records (the generator the bulk scales
+        use), skipping any (source, id) already present."""
+        ctx = rec.RecordContext(seed=self.seed, as_of=self.today)
+        sources = rec.ensure_sources()
+        by_code = {r.code: r for r in self.region_refs}
+        planned = []
+        for index, spec, enterprise in entries:
+            county = by_code[spec.region_code]
+            firm = rec.Firm(
+                index=index, uscc=spec.uscc, county=county, city=self.picker.city_of(county),
+                registrar=by_code.get(spec.uscc[2:8], county), industry_code=spec.industry_code,
+                tags=tuple(sorted(spec.tags)), employees=spec.employees, legacy=spec.uscc[8:10] != "MA",
+                joined=timezone.localdate(enterprise.created_at), demo=spec.uscc == DEMO_SME.uscc,
+            )  # fmt: skip
+            planned += [(r, enterprise, spec.uscc) for r in rec.firm_records(ctx, firm)]
+        existing = set(
+            CreditRecord.objects.filter(source_record_id__in=[r.source_record_id for r, _e, _u in planned]).values_list(
+                "source_id", "source_record_id"
+            )
+        )
+
+        def moment(day: datetime.date) -> datetime.datetime:
+            return min(timezone.make_aware(datetime.datetime.combine(day, datetime.time(10))), self.now)
+
+        records = [
+            CreditRecord(
+                source_id=sources[r.source],
+                source_record_id=r.source_record_id,
+                enterprise=enterprise,
+                category=r.category,
+                decision_date=r.decision_date,
+                severity=r.severity,
+                title=r.title,
+                authority=r.authority,
+                detail=r.detail,
+                publish_until=r.publish_until,
+                status=r.status,
+                content_hash=rec.content_hash(r, uscc),
+                created_at=moment(r.received),
+                updated_at=moment(r.changed),
+            )  # fmt: skip
+            for r, enterprise, uscc in planned
+            if (sources[r.source], r.source_record_id) not in existing
+        ]
+        CreditRecord.objects.bulk_create(records, batch_size=500)
+        published = sum(1 for r in records if r.status == "active" and (r.publish_until or self.today) >= self.today)
+        self._progress(f"credit records: {len(records)} created ({published} published) for {len(entries)} enterprises")
+
+    def _ensure_officer_authorization(self) -> None:
+        """demo_officer can open the demo enterprise's profile at once: its institution holds a live consent."""
+        officer = User.objects.select_related("institution").get(username="demo_officer")
+        membership = EnterpriseMembership.objects.select_related("enterprise", "user").get(
+            enterprise__uscc=DEMO_SME.uscc, user__username="demo_sme"
+        )
+        live = Authorization.objects.live().filter(enterprise=membership.enterprise, institution=officer.institution)
+        if live.exists():
+            return
+        authorization_grant(
+            enterprise=membership.enterprise, institution=officer.institution,
+            purpose=Authorization.Purpose.LOAN_REVIEW, days=90, user=membership.user,
+        )  # fmt: skip
+        self._progress(f"authorization: {membership.enterprise.name} -> {officer.institution.name}, 90 days")
+
     # --- report ---------------------------------------------------------------------------------------
 
     def _result(self, *, created: bool) -> Result:
@@ -885,6 +974,20 @@ def logins() -> list[tuple[str, str, str]]:
             belongs = "the whole platform, Django admin at /admin/"
         rows.append((user.username, str(User.Role(user.role).label), belongs))
     return rows
+
+
+def recompute_evaluations(progress: Callable[[str], None]) -> float | None:
+    """Evaluate every enterprise (creditinfo.services.evaluations) when that service exists; its seconds."""
+    try:
+        from creditinfo.services.evaluations import evaluations_recompute
+    except ImportError:
+        progress("evaluations: creditinfo.services.evaluations.evaluations_recompute not available; skipped")
+        return None
+    started = time.monotonic()
+    count = evaluations_recompute()
+    seconds = time.monotonic() - started
+    progress(f"evaluations: {count:,} enterprises evaluated in {seconds:.1f}s")
+    return seconds
 
 
 def _by(qs, field_name: str) -> str:
@@ -926,4 +1029,11 @@ def summary() -> list[tuple[str, str]]:
             "authorizations",
             f"{Authorization.objects.count()} ({live_auth} live)",
         ),
+        ("data sources", str(DataSource.objects.count())),
+        (
+            "credit records",
+            f"{CreditRecord.objects.count()} ({CreditRecord.objects.published().count()} published; "
+            f"{_by(CreditRecord.objects, 'status')})",
+        ),
+        ("credit records by category", _by(CreditRecord.objects, "category")),
     ]

@@ -180,5 +180,18 @@ def test_every_list_endpoint_is_covered():
         ref = ok.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
         if ref.rsplit("/", 1)[-1].startswith("Paginated"):
             lists.add(path)
-    assert len(lists) == 8, sorted(lists)
-    assert lists <= {endpoint.url for endpoint in ENDPOINTS.values()}, lists
+    covered = {endpoint.url for endpoint in ENDPOINTS.values()} | set(COVERED_ELSEWHERE)
+    assert lists == covered, f"not covered: {sorted(lists - covered)}; gone: {sorted(covered - lists)}"
+
+
+# List endpoints whose 3-vs-30 query-count test lives beside the rest of their tests (they need a consent,
+# a record or a report set up first), with the test that holds it.
+COVERED_ELSEWHERE = {
+    "/api/v1/enterprises/{id}/credit-records/": "tests/api/test_credit_api.py::test_list_query_counts_are_constant",
+    "/api/v1/query-log/": "tests/api/test_credit_api.py::test_list_query_counts_are_constant",
+    "/api/v1/objections/": "tests/api/test_objections_api.py::test_list_query_counts",
+    "/api/v1/repair-requests/": "tests/api/test_objections_api.py::test_list_query_counts",
+    "/api/v1/credit-reports/": (
+        "tests/api/test_reports_api.py::test_list_is_scoped_and_its_query_count_does_not_grow_with_rows"
+    ),
+}

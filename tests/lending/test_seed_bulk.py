@@ -47,6 +47,7 @@ CHECKSUMS = {
     "lending_applicationevent": "t.*",
     "lending_creditdecision": "t.*",
     "lending_loan": "t.*",
+    "creditinfo_creditrecord": "t.*",
 }
 
 
@@ -219,6 +220,7 @@ def test_same_seed_same_rows_and_a_second_run_changes_nothing(reference_data):
     other = checksums()
     assert other["creditinfo_enterprise"] != first["creditinfo_enterprise"]
     assert other["lending_application"] != first["lending_application"]
+    assert other["creditinfo_creditrecord"] != first["creditinfo_creditrecord"]
 
 
 @pytest.mark.postgres

@@ -1,12 +1,14 @@
 """Seed demo data: banks and branches, officers, government staff, enterprises, products, demands,
-applications through their whole lifecycle, and loans. Deterministic for a seed, safe to re-run.
+applications through their whole lifecycle, loans, and public credit records (lending.seeding.records), then
+the credit evaluations. Deterministic for a seed, safe to re-run.
 
     manage.py seed_demo --scale demo [--seed 20261127] [--password 'Xinyidai#2026']
     manage.py seed_demo --scale medium|province [--seed N] [--as-of YYYY-MM-DD]
 
---scale demo (~200 enterprises) goes through the services on any database. --scale medium (100k
-enterprises) and province (1M) are bulk-loaded with PostgreSQL COPY from the same generators
-(lending.seeding.bulk); they need PostgreSQL and a database without other seeded data.
+--scale demo (~200 enterprises, ~2,000 credit records) goes through the services on any database.
+--scale medium (100k enterprises, 1M credit records) and province (1M, 10M) are bulk-loaded with PostgreSQL
+COPY from the same generators (lending.seeding.bulk); they need PostgreSQL and a database without other
+seeded data.
 """
 
 import datetime
@@ -47,7 +49,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--scale",
             default="demo",
-            help="demo: ~200 enterprises through the services. medium: 100k enterprises, province: 1M, "
+            help="demo: ~200 enterprises through the services. medium: 100k enterprises and 1M credit records, "
+            "province: 1M and 10M, "
             "bulk-loaded with COPY (PostgreSQL only).",
         )
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
