@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from creditinfo.querysets import (
     AuthorizationQuerySet,
@@ -259,16 +260,24 @@ class CreditRecord(models.Model):
     """One fact about an enterprise from a government source, published inside its window."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Published")
+        ACTIVE = "active", pgettext_lazy("credit record status", "Published")
         DISPUTED = "disputed", _("Disputed")
         REPAIRED = "repaired", _("Repaired")
         EXPIRED = "expired", _("Expired")
         REMOVED = "removed", _("Removed after objection")
 
     # No single-column indexes on the two foreign keys: the unique (source, source_record_id) and the profile
-    # index lead with them, and every index costs a bulk import of millions of rows.
+    # index lead with them, and every index costs a bulk import of millions of rows. The source and the batch
+    # have no database constraint either: PostgreSQL checks a foreign key row by row (a locking read of the
+    # referenced row each), which was a quarter of an import's time. The importer writes only its own batch's
+    # and source's ids; Django still enforces PROTECT and SET_NULL when a source or batch is deleted.
     source = models.ForeignKey(
-        DataSource, on_delete=models.PROTECT, db_index=False, related_name="records", verbose_name=_("source")
+        DataSource,
+        on_delete=models.PROTECT,
+        db_index=False,
+        db_constraint=False,
+        related_name="records",
+        verbose_name=_("source"),
     )
     source_record_id = models.CharField(_("source record id"), max_length=64)
     enterprise = models.ForeignKey(
@@ -288,7 +297,16 @@ class CreditRecord(models.Model):
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
     # md5 of the row's content fields as imported: a re-import with the same hash is "unchanged".
     content_hash = models.CharField(max_length=32, blank=True)
-    batch = models.ForeignKey(ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Provenance: the last import that created or changed the record (re-evaluation reads it once per import).
+    batch = models.ForeignKey(
+        ImportBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        db_constraint=False,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
@@ -371,7 +389,7 @@ class Objection(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Being verified")
         CORRECTED = "corrected", _("Corrected")
-        REMOVED = "removed", _("Mark removed")
+        REMOVED = "removed", pgettext_lazy("objection outcome", "Mark removed")
         UNRESOLVED = "unresolved", _("Unresolved, both statements kept")
 
     record = models.ForeignKey(CreditRecord, on_delete=models.CASCADE, related_name="objections")
@@ -410,8 +428,8 @@ class RepairRequest(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Under review")
-        APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
+        APPROVED = "approved", pgettext_lazy("repair request status", "Approved")
+        REJECTED = "rejected", pgettext_lazy("repair request status", "Rejected")
 
     record = models.ForeignKey(CreditRecord, on_delete=models.CASCADE, related_name="repair_requests")
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="repair_requests")

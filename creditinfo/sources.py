@@ -1,7 +1,9 @@
 """The provincial departments that feed the platform, one data source per department and category.
 
 The codes are what `import_credit_records --source CODE` and the upload page take. A data migration
-creates these rows; operators add others in the admin.
+(0003_standard_sources) creates these rows; operators add others in the admin. A source with a main
+category accepts only rows of that category; AGGREGATED_SOURCE, the provincial credit platform's own
+collection, has none and accepts every category.
 """
 
 from creditinfo.models import RecordCategory as C
@@ -21,3 +23,5 @@ STANDARD_SOURCES = [
     ("ndrc-commitment", "信用承诺及履约信息", "河南省发展和改革委员会", C.COMMITMENT),
     ("ipa-ip", "知识产权信息", "河南省知识产权局", C.INTELLECTUAL_PROPERTY),
 ]
+
+AGGREGATED_SOURCE = ("credit-henan", "信用河南归集数据（多部门）", "河南省发展和改革委员会（省信用办）", "")

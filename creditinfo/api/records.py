@@ -21,7 +21,7 @@ from creditinfo.selectors import (
     query_log_for,
 )
 from creditinfo.services.queries import credit_query_open
-from xinyidai.api.pagination import StandardPagination
+from xinyidai.api.pagination import KeysetPagination, StandardPagination
 from xinyidai.api.schema import ApiAutoSchema
 from xinyidai.api.views import parse_id
 
@@ -110,9 +110,9 @@ class QueryLogListView(CreditApiView):
 
     queryset = QueryLog.objects.none()
     serializer_class = QueryLogOutputSerializer
-    # Numbered pages like the other non-lifecycle lists; one enterprise's log stays short. An institution's
-    # grows long: keyset pages (no COUNT) would suit it, once tests/api/test_schema.py lists it as keyset.
-    pagination_class = StandardPagination
+    # Cursor pages: an institution's log grows without end, and a deep page must cost what the first does.
+    pagination_class = KeysetPagination
+    cursor_ordering = ("-created_at", "-id")
 
     @extend_schema(
         operation_id="query_log_list", tags=["credit information"], responses=QueryLogOutputSerializer(many=True)

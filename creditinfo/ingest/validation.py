@@ -29,9 +29,12 @@ _USCC_SHAPE = re.compile(r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}\Z")
 CATEGORIES = frozenset(RecordCategory.values)
 SEVERITIES = frozenset(Severity.values)
 TAX_GRADES = frozenset(TaxGrade.values)
-# Dishonesty records must say how serious they are (it fixes their publication period); others must not,
-# since a severity would cut a positive record's publication to a dishonesty maximum.
-SEVERITY_REQUIRED = frozenset(str(c) for c in NEGATIVE_CATEGORIES)
+# Penalties and dishonesty lists must say how serious they are (it fixes their publication period). The abnormal
+# operation list (经营异常名录) has no such grading, so its severity is optional. Positive categories must not
+# carry one, since a severity would cut a positive record's publication to a dishonesty maximum.
+SEVERITY_ALLOWED = frozenset(str(c) for c in NEGATIVE_CATEGORIES)
+SEVERITY_REQUIRED = SEVERITY_ALLOWED - {str(RecordCategory.ABNORMAL_OPERATION)}
+SEVERITY_OPTIONAL_FAST = SEVERITY_ALLOWED - SEVERITY_REQUIRED  # the fast path leaves these to the full check
 
 # Positions in COLUMNS.
 I_ID, I_USCC, I_NAME, I_CATEGORY, I_DECISION, I_SEVERITY, I_TITLE, I_AUTHORITY, I_DETAIL, I_UNTIL = range(10)
@@ -166,6 +169,7 @@ class RowValidator:
             and len(authority) <= self.max_authority
             and category in self.allowed
             and (severity in SEVERITIES if category in SEVERITY_REQUIRED else not severity)
+            and category not in SEVERITY_OPTIONAL_FAST
             and (category != "tax_grade" or title in TAX_GRADES)
             and decision_date is not None
             and decision_date <= self.today
@@ -242,7 +246,7 @@ class RowValidator:
             return [("severity", message % {"codes": ", ".join(Severity.values)}, raw)]
         if category in SEVERITY_REQUIRED and not severity:
             return [("severity", _("A dishonesty record needs a severity: minor, general or serious."), "")]
-        if severity and category in CATEGORIES and category not in SEVERITY_REQUIRED:
+        if severity and category in CATEGORIES and category not in SEVERITY_ALLOWED:
             return [("severity", _("Only dishonesty records carry a severity; leave it empty."), raw)]
         return []
 

@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from creditinfo.models import CreditRecord, Objection, RepairRequest, Severity
@@ -70,7 +71,12 @@ class ResolveForm(forms.Form):
 
 class DecideForm(forms.Form):
     decision = forms.ChoiceField(
-        label=_("Decision"), widget=forms.RadioSelect, choices=[("approve", _("Approve")), ("reject", _("Reject"))]
+        label=_("Decision"),
+        widget=forms.RadioSelect,
+        choices=[
+            ("approve", pgettext_lazy("repair decision", "Approve")),
+            ("reject", pgettext_lazy("repair decision", "Reject")),
+        ],
     )
     note = forms.CharField(
         label=_("Note to the enterprise"),
@@ -152,7 +158,7 @@ def enterprise_objections(request):
 # --- staff -------------------------------------------------------------------------------------------------
 
 QUEUE_VIEWS = {
-    "open": (_("Open"), lambda qs: qs.open()),
+    "open": (pgettext_lazy("objection queue", "Open"), lambda qs: qs.open()),
     "overdue": (_("Overdue"), lambda qs: qs.overdue()),
     "answered": (_("Answered"), lambda qs: qs.exclude(status=Objection.Status.OPEN).order_by("-resolved_at", "-id")),
 }

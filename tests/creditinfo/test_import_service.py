@@ -131,6 +131,19 @@ def test_a_source_with_a_category_accepts_only_that_category(enterprise, path):
     assert counts(batch) == (1, 0, 0, 1) and errors_of(batch) == [(3, "category")]
 
 
+def test_the_abnormal_operation_list_may_carry_a_severity_or_none(enterprise, path):
+    """经营异常名录 has no severity grading (the seeder sends none); penalties and dishonesty lists must have one."""
+    rows = [
+        row(source_record_id="AB-1", category="abnormal_operation", severity=""),
+        row(source_record_id="AB-2", category="abnormal_operation", severity="general"),
+        row(source_record_id="JD-1", category="judgment_debtor", severity=""),
+    ]
+    batch = run_import(csv_bytes(rows), source="credit-henan", **path)
+    assert counts(batch) == (2, 0, 0, 1) and errors_of(batch) == [(4, "severity")]
+    severities = dict(CreditRecord.objects.values_list("source_record_id", "severity"))
+    assert severities == {"AB-1": "", "AB-2": "general"}
+
+
 def test_tax_grade_rows_carry_the_grade_letter_in_title(enterprise, path):
     rows = [
         row(category="tax_grade", severity="", title="a"),

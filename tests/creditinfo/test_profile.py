@@ -361,3 +361,15 @@ def test_the_pages_render_in_chinese_too(officer, sme, enterprise, authorization
         client.force_login(officer if path == url(enterprise) else sme)
         response = client.get(path)
         assert response.status_code == 200 and 'lang="zh-hans"' in response.content.decode()
+
+
+def test_the_profile_offers_the_pdf_report_to_both_viewers(officer, sme, enterprise, authorization):
+    """The officer's button names the enterprise (the request is consent-checked again); the SME's needs no id."""
+    officer_page = logged_in(officer).get(url(enterprise)).content.decode()
+    assert reverse("creditinfo:report_request") in officer_page
+    assert f'name="enterprise" value="{enterprise.pk}"' in officer_page
+
+    own_page = logged_in(sme).get(reverse("creditinfo:my_profile")).content.decode()
+    assert reverse("creditinfo:report_request") in own_page
+    assert 'name="enterprise"' not in own_page
+    assert reverse("creditinfo:enterprise_objections") in own_page

@@ -159,6 +159,17 @@ STATUS_COLORS = {
     "closed": "secondary",
     "written_off": "danger",
     "revoked": "danger",
+    # Credit records, objections, repair requests, import batches and reports
+    "disputed": "warning",
+    "repaired": "info",
+    "removed": "secondary",
+    "corrected": "success",
+    "unresolved": "warning",
+    "pending": "info",
+    "running": "info",
+    "done": "success",
+    "ready": "success",
+    "failed": "danger",
 }
 
 

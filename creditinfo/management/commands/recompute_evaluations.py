@@ -9,6 +9,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from creditinfo.services.evaluations import evaluations_recompute
 
@@ -33,5 +34,10 @@ class Command(BaseCommand):
         count = evaluations_recompute(enterprise_ids=enterprise_ids)
         elapsed = time.perf_counter() - started
         self.stdout.write(
-            _("%(count)d evaluations recomputed in %(seconds).1f s") % {"count": count, "seconds": elapsed}
+            ngettext(
+                "%(count)d evaluation recomputed in %(seconds).1f s",
+                "%(count)d evaluations recomputed in %(seconds).1f s",
+                count,
+            )
+            % {"count": count, "seconds": elapsed}
         )
