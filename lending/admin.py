@@ -3,6 +3,8 @@
 from django.contrib import admin
 
 from lending.models import Application, ApplicationEvent, CreditDecision, DemandClaim, FinancingDemand, Loan, Product
+from lending.models.feedback import BalanceSnapshot, FeedbackBatch, LoanEvent, Repayment
+from lending.models.targets import Target
 
 
 @admin.register(Product)
@@ -76,3 +78,54 @@ class LoanAdmin(admin.ModelAdmin):
     list_select_related = ("enterprise", "institution")
     raw_id_fields = ("application", "enterprise", "institution", "product", "disbursed_by")
     show_full_result_count = False
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    list_display = ("metric", "value", "deadline", "region", "created_by", "created_at")
+    list_filter = ("metric",)
+    search_fields = ("region__name", "region__code", "note")
+    list_select_related = ("region", "created_by")
+    raw_id_fields = ("region", "created_by")
+
+
+@admin.register(Repayment)
+class RepaymentAdmin(admin.ModelAdmin):
+    list_display = ("loan", "paid_on", "principal_amount", "interest", "reference", "reported_by")
+    search_fields = ("loan__contract_number", "reference")
+    raw_id_fields = ("loan", "reported_by", "batch")
+    show_full_result_count = False
+
+
+@admin.register(BalanceSnapshot)
+class BalanceSnapshotAdmin(admin.ModelAdmin):
+    list_display = ("loan", "month", "balance", "reported_by")
+    search_fields = ("loan__contract_number",)
+    raw_id_fields = ("loan", "reported_by", "batch")
+    show_full_result_count = False
+
+
+@admin.register(FeedbackBatch)
+class FeedbackBatchAdmin(admin.ModelAdmin):
+    list_display = ("id", "institution", "original_name", "status", "rows_read", "applied_count", "error_count")
+    list_filter = ("status",)
+    raw_id_fields = ("institution", "uploaded_by")
+
+
+@admin.register(LoanEvent)
+class LoanEventAdmin(admin.ModelAdmin):
+    """Read-only: the loan's feedback history is evidence for the figures."""
+
+    list_display = ("loan", "kind", "amount", "on_date", "balance_after", "actor", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("loan__contract_number",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from lending.views import applications, demands, loans, products
+from lending.views import applications, demands, feedback, loans, products, targets
 
 app_name = "lending"
 
@@ -35,4 +35,11 @@ urlpatterns = [
     path("applications/<int:pk>/decline/", applications.application_decline, name="application_decline"),
     path("loans/", loans.loan_list, name="loan_list"),
     path("loans/<int:pk>/", loans.loan_detail, name="loan_detail"),
+    path("loans/<int:pk>/feedback/", feedback.loan_feedback, name="loan_feedback"),
+    path("loans/<int:pk>/feedback/<slug:kind>/", feedback.loan_feedback_post, name="loan_feedback_post"),
+    path("loans/feedback/", feedback.feedback_batches, name="feedback_batches"),
+    path("loans/feedback/<int:pk>/", feedback.feedback_batch, name="feedback_batch"),
+    path("loans/feedback/<int:pk>/errors.csv", feedback.feedback_batch_errors_csv, name="feedback_batch_errors_csv"),
+    path("targets/", targets.target_list, name="target_list"),
+    path("targets/new/", targets.target_add, name="target_add"),
 ]

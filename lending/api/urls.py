@@ -1,7 +1,10 @@
 """Lending endpoints under /api/v1/."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from lending.api.feedback import register as register_feedback
+from lending.api.stats import StatsSummaryView
 from lending.api.views import (
     ApplicationViewSet,
     ClaimViewSet,
@@ -18,5 +21,6 @@ router.register("demands", DemandViewSet, basename="api-demand")
 router.register("claims", ClaimViewSet, basename="api-claim")
 router.register("applications", ApplicationViewSet, basename="api-application")
 router.register("loans", LoanViewSet, basename="api-loan")
+register_feedback(router)  # /loans/{id}/repayments/, balances/, write-off/, close/
 
-urlpatterns = router.urls
+urlpatterns = [path("stats/summary/", StatsSummaryView.as_view(), name="api-stats-summary"), *router.urls]

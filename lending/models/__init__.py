@@ -394,3 +394,7 @@ class Loan(models.Model):
     @property
     def is_credit_loan(self) -> bool:
         return self.guarantee_mode == GuaranteeMode.CREDIT
+
+
+from lending.models.feedback import *  # noqa: E402,F401,F403
+from lending.models.targets import Target, TargetMetric  # noqa: E402,F401
