@@ -8,6 +8,8 @@
   varied 字号, USCCs by serial, the size standard per industry, exact-count samplers);
 - `records`: pure generators of each firm's public credit records (every category of DOMAIN.md §3), shared
   by the demo loader and the bulk loader;
+- `feedback`: pure generators of each loan's bank feedback (repayments, twelve month-end balances) and the status
+  and outstanding balance they lead to, shared by the demo loader and the bulk loader;
 - `scales`: what each `--scale` means in rows;
 - `demo`: the ORM loader for `--scale demo`, which drives the real services so invariants hold;
 - `bulk`: the PostgreSQL COPY loader for `--scale medium|province` (and the hidden `tiny` used by tests).

@@ -22,8 +22,10 @@ enterprise that applies or publishes a demand.
 
 Stages, each one transaction: network (institutions and staff), products, enterprises (with their users),
 demands (and claims), applications (with authorizations, events, decisions, loans), records (public credit
-records from lending.seeding.records, an exact total per scale), finish (the marker user `seed_<scale>`,
-written last); then VACUUM (ANALYZE) and, when creditinfo.services.evaluations exists, every evaluation.
+records from lending.seeding.records, an exact total per scale), feedback (repayments and twelve month-end
+balances per loan from lending.seeding.feedback, which also set each loan's status and balance), finish (the
+marker user `seed_<scale>`, written last); then VACUUM (ANALYZE) and, when creditinfo.services.evaluations
+exists, every evaluation.
 Present marker: a second run changes nothing. A run that stopped half-way leaves whole stages only, and a new
 run refuses that database with instructions.
 
@@ -51,7 +53,18 @@ from django.utils import timezone
 
 from creditinfo.models import Authorization, CreditRecord, Enterprise, EnterpriseMembership, EnterpriseTag
 from creditinfo.services.authorizations import consent_text
-from lending.models import Application, ApplicationEvent, CreditDecision, DemandClaim, FinancingDemand, Loan, Product
+from lending.models import (
+    Application,
+    ApplicationEvent,
+    BalanceSnapshot,
+    CreditDecision,
+    DemandClaim,
+    FinancingDemand,
+    Loan,
+    Product,
+    Repayment,
+)
+from lending.seeding import feedback as fb
 from lending.seeding import generators as gen
 from lending.seeding import province as pv
 from lending.seeding import records as rec
@@ -106,6 +119,7 @@ RECORD_LAG = 50
 RECORD_TAIL = 200
 RECORD_TAIL_SLACK = 100
 D_DATE = datetime.timedelta(days=1)
+FEEDBACK_STYLES = (fb.AMORTIZING, fb.BULLET, fb.REVOLVING)
 SMALL_TABLE = 10_000  # a table with fewer rows has its plain indexes rebuilt after the load instead of maintained
 
 
@@ -211,6 +225,10 @@ def _tables() -> dict[str, tuple[str, tuple[str, ...]]]:
                                    "maturity_on", "guarantee_mode", "first_loan_attested", "outstanding_balance",
                                    "status", "created_at", "application", "disbursed_by", "enterprise", "institution",
                                    "product")),
+            snapshot=columns_of(BalanceSnapshot, ("id", "loan", "month", "balance", "reported_by", "batch",
+                                                  "created_at", "updated_at")),
+            repayment=columns_of(Repayment, ("id", "loan", "paid_on", "principal_amount", "interest", "reference",
+                                             "reported_by", "batch", "created_at")),
         )  # fmt: skip
     return TABLES
 
@@ -408,6 +426,8 @@ class BulkSeeder:
                        "nothing changed.")  # fmt: skip
             if not CreditRecord.objects.exists():
                 message += " It was seeded before credit records existed: recreate the database to get them."
+            elif not BalanceSnapshot.objects.exists():
+                message += " It was seeded before bank feedback existed: recreate the database to get it."
             return BulkResult(created=False, seconds=self._elapsed(), stages=[], message=message)
         self.outer_atomic = connection.in_atomic_block
         with connection.cursor() as cursor:
@@ -423,6 +443,7 @@ class BulkSeeder:
         self._stage("applications", ("authorization", "application", "event", "decision", "loan"),
                     self._seed_applications)  # fmt: skip
         self._stage("records", ("record",), self._seed_records)
+        self._stage("feedback", ("snapshot", "repayment"), self._seed_feedback)
         self._stage("finish", ("user",), self._finish)
         tables = ", ".join(sorted({t for t, _c in _tables().values()}))
         started = time.monotonic()
@@ -1014,6 +1035,11 @@ class BulkSeeder:
         rng = gen.phase_rng(self.seed, "bulk:applications")
         self.contracts: Counter = Counter()
         self.loan_rng = gen.phase_rng(self.seed, "bulk:loans")
+        # What the feedback stage needs of each loan (ids are consecutive from the first), a few bytes each.
+        self.f_first_loan = self.next_ids["loan"]
+        self.f_principal, self.f_rate, self.f_disbursed = array("q"), array("q"), array("l")
+        self.f_term, self.f_style, self.f_officer = array("h"), array("b"), array("q")
+        self.f_inst, self.f_counter = array("h"), array("l")
         holders = len(self.claimed)
         product_total = len(self.outcomes)
         demand_apps = self.demand_apps
@@ -1213,24 +1239,28 @@ class BulkSeeder:
                 current = kind
 
     def _loan(self, batch, plan, aid, eid, inst, prod, at, principal, rate, mode, first, approve_note) -> int:
-        rng = self.loan_rng
         lid = self._id("loan")
         self.contracts[inst.code] += 1
         contract = f"{inst.code}-JK{at:%Y}{self.contracts[inst.code]:06d}"
         disbursed_on = at.date()
         maturity_on = add_months(disbursed_on, plan.term)
-        today = self.as_of_date
-        status, balance = "live", principal
-        if maturity_on <= today:
-            status, balance = ("written_off" if rng.random() < 0.004 else "closed"), Decimal("0.00")
-        elif rng.random() < 0.05:  # repaid early
-            status, balance = "closed", Decimal("0.00")
-        elif "到期还本" not in approve_note:
-            # Amortizing or revolving: what is left of the principal, to the hundred yuan.
-            elapsed = (today - disbursed_on).days / max((maturity_on - disbursed_on).days, 1)
-            left = (1 - elapsed) if approve_note != "随借随还" else rng.uniform(0.3, 1.0)
-            balance = min(principal, max(Decimal(0), Decimal(round(float(principal) * left / 100)) * 100))
-            balance = balance.quantize(CENT)
+        # Status and balance are where the loan's bank feedback (written by the feedback stage) leads.
+        style = fb.style_of(approve_note)
+        history = fb.loan_history(seed=self.seed, loan=fb.LoanFacts(
+            key=contract, principal_cents=fb.cents(principal), annual_rate=rate, term_months=plan.term,
+            disbursed_on=disbursed_on, maturity_on=maturity_on, style=style,
+        ), as_of=self.as_of_date)  # fmt: skip
+        status, balance = history.status, fb.money_text(history.outstanding_cents)
+        if lid != self.f_first_loan + len(self.f_principal):
+            raise BulkSeedError("loan ids are not consecutive")
+        self.f_principal.append(fb.cents(principal))
+        self.f_rate.append(int(rate * 1000))
+        self.f_disbursed.append(disbursed_on.toordinal())
+        self.f_term.append(plan.term)
+        self.f_style.append(FEEDBACK_STYLES.index(style))
+        self.f_officer.append(plan.officer)
+        self.f_inst.append(self.inst_index[inst.code])
+        self.f_counter.append(self.contracts[inst.code])
         batch.add("loan", (
             f"{lid}\t{contract}\t{principal}\t{rate}\t{plan.term}\t{disbursed_on}\t{maturity_on}\t{mode}\t"
             f"{'t' if first else 'f'}\t{balance}\t{status}\t{ts(at)}\t{aid}\t{plan.officer}\t{eid}\t{inst.id}\t"
@@ -1305,6 +1335,47 @@ class BulkSeeder:
         total = rid - first_id
         if target and total != target:
             self._progress(f"  records: {total:,} written, {target - total:+,} off the target {target:,}")
+
+    # --- stage: feedback ----------------------------------------------------------------------------------
+
+    def _seed_feedback(self, batch: Batch) -> None:
+        """Every loan's repayments and month-end balances from lending.seeding.feedback (the demo's generator),
+        regenerated from the few facts kept per loan: the same history that set the loan's status and balance."""
+        as_of, seed, latest = self.as_of_date, self.seed, ts(self.latest)
+        insts, styles = self.insts, FEEDBACK_STYLES
+        LoanFacts, loan_history, money_text = fb.LoanFacts, fb.loan_history, fb.money_text
+        add = batch.add
+        sid, rid = self.next_ids["snapshot"], self.next_ids["repayment"]
+        first_loan = self.f_first_loan
+        reported = {}  # month -> created_at text
+
+        def at(day: datetime.date) -> str:
+            return latest if day >= as_of else f"{day} 10:00:00+08"
+
+        for k in range(len(self.f_principal)):
+            lid = first_loan + k
+            disbursed = datetime.date.fromordinal(self.f_disbursed[k])
+            term = self.f_term[k]
+            contract = f"{insts[self.f_inst[k]].code}-JK{disbursed:%Y}{self.f_counter[k]:06d}"
+            history = loan_history(seed=seed, loan=LoanFacts(
+                key=contract, principal_cents=self.f_principal[k], annual_rate=Decimal(self.f_rate[k]).scaleb(-3),
+                term_months=term, disbursed_on=disbursed, maturity_on=add_months(disbursed, term),
+                style=styles[self.f_style[k]],
+            ), as_of=as_of)  # fmt: skip
+            officer = self.f_officer[k]
+            for month, balance in history.snapshots:
+                when = reported.get(month)
+                if when is None:
+                    when = reported[month] = at(fb.reported_at(month))
+                add("snapshot", f"{sid}\t{lid}\t{month}\t{money_text(balance)}\t{officer}\t{NULL}\t{when}\t{when}\n")
+                sid += 1
+            for r in history.repayments:
+                add("repayment", (
+                    f"{rid}\t{lid}\t{r.paid_on}\t{money_text(r.principal_cents)}\t{money_text(r.interest_cents)}\t"
+                    f"{r.reference}\t{officer}\t{NULL}\t{at(r.paid_on + D_DATE)}\n"
+                ))  # fmt: skip
+                rid += 1
+        self.next_ids["snapshot"], self.next_ids["repayment"] = sid, rid
 
     # --- stage: finish ------------------------------------------------------------------------------------
 

@@ -32,13 +32,16 @@ from lending.eligibility import EnterpriseFacts, product_criteria
 from lending.models import (
     Application,
     ApplicationEvent,
+    BalanceSnapshot,
     CreditDecision,
     DemandClaim,
     FinancingDemand,
     Loan,
     Product,
     RejectReason,
+    Repayment,
 )
+from lending.seeding import feedback as fb
 from lending.seeding import generators as gen
 from lending.seeding import records as rec
 from lending.seeding import vocab
@@ -228,7 +231,9 @@ class DemoSeeder:
     def run(self) -> Result:
         self._load_reference_data()
         if self.already_seeded():
-            if self._complete_credit_information():
+            added = self._complete_credit_information()
+            added = self._complete_feedback() or added
+            if added:
                 return self._result(created=True)
             self.log("Demo data already present (demo_sme represents the demo enterprise); nothing changed.")
             return self._result(created=False)
@@ -241,6 +246,7 @@ class DemoSeeder:
             self._finish()
             entries = [(index, ent.spec, ent.enterprise) for index, ent in enumerate(self.seeded)]
             self._seed_credit_records(entries)
+            self._seed_feedback()
             self._ensure_officer_authorization()
         recompute_evaluations(self._progress)
         return self._result(created=True)
@@ -928,6 +934,63 @@ class DemoSeeder:
         published = sum(1 for r in records if r.status == "active" and (r.publish_until or self.today) >= self.today)
         self._progress(f"credit records: {len(records)} created ({published} published) for {len(entries)} enterprises")
 
+    # --- bank feedback -----------------------------------------------------------------------------------
+
+    def _complete_feedback(self) -> bool:
+        """A demo database seeded before bank feedback existed gets it now; False when there was nothing to add."""
+        if BalanceSnapshot.objects.exists() or Repayment.objects.exists() or not Loan.objects.exists():
+            return False
+        with transaction.atomic():
+            self._seed_feedback()
+        return True
+
+    def _seed_feedback(self) -> None:
+        """Every loan without feedback gets its repayments and month-end balances from lending.seeding.feedback
+        (the generator the bulk scales use), and the status and outstanding balance they lead to."""
+        loans = list(
+            Loan.objects.filter(balance_snapshots__isnull=True, repayments__isnull=True)
+            .select_related("application__decision")
+            .order_by("id")
+        )
+        snapshots, repayments = [], []
+
+        def moment(day: datetime.date) -> datetime.datetime:
+            return min(timezone.make_aware(datetime.datetime.combine(day, datetime.time(10))), self.now)
+
+        for loan in loans:
+            decision = getattr(loan.application, "decision", None)
+            facts = fb.LoanFacts(
+                key=loan.contract_number, principal_cents=fb.cents(loan.principal), annual_rate=loan.annual_rate,
+                term_months=loan.term_months, disbursed_on=loan.disbursed_on, maturity_on=loan.maturity_on,
+                style=fb.style_of(decision.note if decision else ""),
+            )  # fmt: skip
+            history = fb.loan_history(seed=self.seed, loan=facts, as_of=self.today)
+            loan.status, loan.outstanding_balance = history.status, fb.money(history.outstanding_cents)
+            officer = loan.disbursed_by_id
+            for month, balance in history.snapshots:
+                at = moment(fb.reported_at(month))
+                snapshots.append(BalanceSnapshot(
+                    loan=loan, month=month, balance=fb.money(balance), reported_by_id=officer, created_at=at,
+                    updated_at=at,
+                ))  # fmt: skip
+            repayments += [
+                Repayment(
+                    loan=loan,
+                    paid_on=r.paid_on,
+                    principal_amount=fb.money(r.principal_cents),
+                    interest=fb.money(r.interest_cents),
+                    reference=r.reference,
+                    reported_by_id=officer,
+                    created_at=moment(r.paid_on + D),
+                )  # fmt: skip
+                for r in history.repayments
+            ]
+        Loan.objects.bulk_update(loans, ["status", "outstanding_balance"], batch_size=500)
+        BalanceSnapshot.objects.bulk_create(snapshots, batch_size=1000)
+        Repayment.objects.bulk_create(repayments, batch_size=1000)
+        counts = f"{len(snapshots)} month-end balances, {len(repayments)} repayments"
+        self._progress(f"bank feedback: {counts} for {len(loans)} loans")
+
     def _ensure_officer_authorization(self) -> None:
         """demo_officer can open the demo enterprise's profile at once: its institution holds a live consent."""
         officer = User.objects.select_related("institution").get(username="demo_officer")
@@ -1036,4 +1099,8 @@ def summary() -> list[tuple[str, str]]:
             f"{_by(CreditRecord.objects, 'status')})",
         ),
         ("credit records by category", _by(CreditRecord.objects, "category")),
+        (
+            "bank feedback",
+            f"{BalanceSnapshot.objects.count()} month-end balances, {Repayment.objects.count()} repayments",
+        ),
     ]
