@@ -46,7 +46,7 @@ class CreditRecordOutputSerializer(OutputModelSerializer):
 
 class FactorOutputSerializer(serializers.Serializer):
     code = serializers.CharField(help_text=_("Stable code of the factor"))
-    points = serializers.FloatField(allow_null=True, help_text=_("Contribution to the score"))
+    points = serializers.IntegerField(help_text=_("Signed contribution to the score, in points (of 1000)"))
     text = serializers.CharField(help_text=_("Plain-language explanation in the request's language"))
 
     class Meta:

@@ -25,7 +25,7 @@ import calendar
 import datetime
 import random
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 MONTHS = 12  # months of month-end balance history
@@ -131,12 +131,13 @@ def loan_history(*, seed: int, loan: LoanFacts, as_of: datetime.date) -> History
         stop = written_off_on - rng.randint(60, 120) * D  # arrears before the write-off
     elif early_on is not None:
         stop = early_on
-    rate = float(loan.annual_rate) / 1200  # per month
+    rate = loan.annual_rate / 1200  # per month, Decimal: interest is money
     balance, repayments, n = principal, [], 0
 
     def pay(day: datetime.date, amount: int) -> None:
         nonlocal balance, n
-        interest = round(balance * rate)  # the month's interest on the balance before the repayment
+        # The month's interest on the balance before the repayment, in cents (half up, as banks round).
+        interest = int((balance * rate).to_integral_value(rounding=ROUND_HALF_UP))
         n += 1
         balance -= amount
         repayments.append(Repay(day, amount, interest, f"{loan.key}-R{n:03d}"))
