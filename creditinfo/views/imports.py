@@ -1,11 +1,8 @@
 """Platform admins' pages for departmental credit-record files: upload, batch list, batch progress and errors."""
 
-import csv
-
 from django import forms
 from django.conf import settings
 from django.db import transaction
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +12,7 @@ from creditinfo.ingest import FileError
 from creditinfo.ingest.readers import sniff
 from creditinfo.models import DataSource, ImportBatch
 from creditinfo.services.imports import import_batch_create, import_batch_enqueue
-from xinyidai.views import paginate, role_required
+from xinyidai.views import paginate, role_required, row_errors_csv
 
 # Larger files go through `manage.py import_credit_records` on the server rather than through the browser.
 DEFAULT_MAX_UPLOAD_BYTES = 256 * 1024 * 1024
@@ -97,27 +94,9 @@ def import_detail(request, pk: int):
     return render(request, "creditinfo/import_detail.html", {"batch": batch, "page_obj": errors})
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @role_required("admin")
 @require_GET
 def import_errors_csv(request, pk: int):
-    """The batch's row errors as CSV, UTF-8 with a BOM so that Excel reads the Chinese correctly."""
+    """The batch's row errors as CSV (UTF-8 with a BOM, for Excel)."""
     batch = get_object_or_404(ImportBatch.objects.all(), pk=pk)
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield "\ufeff" + writer.writerow([_("row"), _("field"), _("message"), _("value")])
-        for error in (
-            batch.row_errors.order_by("row_number", "id")
-            .values_list("row_number", "field", "message", "value")
-            .iterator(chunk_size=2000)
-        ):
-            yield writer.writerow(error)
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
-    return response
+    return row_errors_csv(batch.row_errors.all(), filename=f"import-{batch.pk}-errors.csv")

@@ -1,12 +1,10 @@
 """Bank feedback pages: a loan's repayments and balances with the officer's feedback forms, and CSV uploads."""
 
-import csv
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -19,7 +17,7 @@ from lending.services import feedback as services
 from lending.services.feedback_import import feedback_batch_import, feedback_batch_list, feedback_file_check
 from xinyidai.errors import DomainError
 from xinyidai.forms import form_add_domain_error
-from xinyidai.views import error_message, is_input_error, paginate, role_required
+from xinyidai.views import error_message, is_input_error, paginate, role_required, row_errors_csv
 
 # Files are applied in the request (row by row through the services); larger feeds belong on the API.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -187,24 +185,9 @@ def feedback_batch(request, pk: int):
     return render(request, "lending/feedback_batch.html", {"batch": batch, "page_obj": errors})
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @require_GET
 @role_required("officer")
 def feedback_batch_errors_csv(request, pk: int):
-    """The batch's row errors as CSV, UTF-8 with a BOM so that Excel reads the Chinese correctly."""
+    """The batch's row errors as CSV (UTF-8 with a BOM, for Excel)."""
     batch = get_object_or_404(feedback_batch_list(user=request.user), pk=pk)
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield "\ufeff" + writer.writerow([_("row"), _("field"), _("message"), _("value")])
-        errors = batch.row_errors.order_by("row_number", "id").values_list("row_number", "field", "message", "value")
-        for error in errors.iterator(chunk_size=2000):
-            yield writer.writerow(error)
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="feedback-{batch.pk}-errors.csv"'
-    return response
+    return row_errors_csv(batch.row_errors.all(), filename=f"feedback-{batch.pk}-errors.csv")
