@@ -58,7 +58,9 @@ def application_list(*, user):
     return (
         Application.objects.visible_to(user)
         # The applicant's advisory grade rides on the same join (a LEFT JOIN: not every enterprise has one yet).
-        .select_related("enterprise", "institution", "product", "enterprise__region", "enterprise__evaluation")
+        .select_related(
+            "enterprise", "institution", "product", "enterprise__region", "enterprise__evaluation", "authorization"
+        )
         .order_by("-submitted_at", "-id")
     )
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from creditinfo.api.serializers import EnterpriseRefSerializer, TagRefSerializer
@@ -236,12 +237,11 @@ class ApplicationOutputSerializer(OutputModelSerializer):
     product = ProductRefSerializer(read_only=True, allow_null=True)
     demand_claim = serializers.IntegerField(source="demand_claim_id", read_only=True, allow_null=True)
     is_overdue = serializers.BooleanField(read_only=True, help_text=_("Past the working-day response deadline"))
-    enterprise_grade = serializers.ChoiceField(
-        choices=Evaluation.Grade.choices,
-        source="enterprise.evaluation.grade",
-        read_only=True,
-        allow_null=True,
-        help_text=_("The applicant's advisory credit grade (A-D); null before its first evaluation. Never decisive"),
+    enterprise_grade = serializers.SerializerMethodField(
+        help_text=_(
+            "The applicant's advisory credit grade (A-D); null before its first evaluation, for government staff, "
+            "and for officers once the consent given with the application has ended. Never decisive."
+        ),
     )
 
     class Meta:
@@ -264,6 +264,12 @@ class ApplicationOutputSerializer(OutputModelSerializer):
             "updated_at",
         ]
         ref_name = "Application"
+
+    @extend_schema_field(serializers.ChoiceField(choices=Evaluation.Grade.choices, allow_null=True))
+    def get_enterprise_grade(self, application) -> str | None:
+        request = self.context.get("request")
+        evaluation = application.evaluation_for(request.user) if request else None
+        return evaluation.grade if evaluation else None
 
 
 class EventOutputSerializer(OutputModelSerializer):

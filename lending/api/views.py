@@ -331,7 +331,8 @@ class ApplicationViewSet(ListMixin, ApiViewSet):
 
     def _detail(self, pk: int, status=status.HTTP_200_OK) -> Response:
         application = application_detail(user=self.request.user, pk=pk)
-        return Response(ApplicationDetailOutputSerializer(application).data, status=status)
+        data = ApplicationDetailOutputSerializer(application, context={"request": self.request}).data
+        return Response(data, status=status)
 
 
 # --- loans ------------------------------------------------------------------------------------------------

@@ -259,6 +259,20 @@ class Application(models.Model):
         open_states = {self.Status.SUBMITTED, self.Status.ACCEPTED}
         return self.status in open_states and timezone.now() > self.respond_by
 
+    def evaluation_for(self, user):
+        """The applicant's advisory evaluation as `user` may see it, or None.
+
+        A grade is credit information: the enterprise sees its own; an officer only while the consent given with
+        this application is live (like the profile); government staff never (they see aggregates). Needs
+        `enterprise__evaluation` and `authorization` joined to cost no query.
+        """
+        evaluation = getattr(self.enterprise, "evaluation", None)
+        if evaluation is None or not user.is_authenticated:
+            return None
+        if user.is_sme or (user.is_officer and self.authorization.is_live()):
+            return evaluation
+        return None
+
 
 class ApplicationEvent(models.Model):
     """One step in an application's history; append-only."""

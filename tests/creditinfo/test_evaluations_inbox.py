@@ -72,3 +72,29 @@ def test_the_api_lists_the_grade_read_only(officer):
     assert len(ctx.captured_queries) == listed
     detail = client.get(f"/api/v1/applications/{evaluated.id}/").json()
     assert detail["enterprise_grade"] == "B"
+
+
+def test_the_grade_follows_the_consent_and_is_never_shown_to_staff(officer):
+    """A grade is credit information: once the application's consent ends the officer no longer sees it, and
+    government staff (aggregates only) never do."""
+    import datetime
+
+    from django.utils import timezone
+
+    from tests.factories import EvaluationFactory, StaffFactory
+
+    [application] = applications(officer, 1)
+    EvaluationFactory(enterprise=application.enterprise, grade="B")
+    staff = StaffFactory(region=application.enterprise.region)
+    url = f"/api/v1/applications/{application.pk}/"
+
+    assert token_client(officer).get(url).json()["enterprise_grade"] == "B"
+    assert "xyd-grade" in inbox_queries(logged_in(officer))[1]
+    staff_detail = token_client(staff).get(url)
+    assert staff_detail.status_code == 200 and staff_detail.json()["enterprise_grade"] is None
+
+    authorization = application.authorization
+    authorization.revoked_at = timezone.now() - datetime.timedelta(seconds=1)
+    authorization.save(update_fields=["revoked_at"])
+    assert token_client(officer).get(url).json()["enterprise_grade"] is None
+    assert "xyd-grade" not in inbox_queries(logged_in(officer))[1]

@@ -210,3 +210,9 @@ def nav_active(path, url) -> bool:
     if url == "/":
         return path == "/"
     return path == url or path.startswith(url if url.endswith("/") else f"{url}/")
+
+
+@register.filter
+def evaluation_for(obj, user):
+    """{% with evaluation=application|evaluation_for:user %}: the object's own rule for what this viewer may see."""
+    return obj.evaluation_for(user)
