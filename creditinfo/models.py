@@ -77,7 +77,11 @@ class Enterprise(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("enterprise")
         verbose_name_plural = _("enterprises")
-        indexes = [models.Index(fields=["region", "size_class"]), models.Index(fields=["industry"])]
+        indexes = [
+            models.Index(fields=["region", "size_class"]),
+            models.Index(fields=["industry"]),
+            models.Index(fields=["created_at"], name="enterprise_created_at"),  # the rollups' change scan
+        ]
 
     def __str__(self):
         return self.name

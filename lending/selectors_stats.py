@@ -1,88 +1,281 @@
-"""Reads for the statistics summary (the dashboard's KPI cards and GET /api/v1/stats/summary/).
+"""Reads for the dashboard and the statistics API, from the rollups (lending.models.stats), never the raw tables.
 
-Computed from the raw tables in a fixed number of queries (one per table, whatever the data volume).
-Every caller goes through summary(): when the rollup tables arrive, only the functions below change.
+A `Scope` is what a user may see: government staff a region and below (`bank` None: every institution's
+loans); a bank head office its own institution (`bank` set: the rows broken down to that bank) across the
+whole province. Every function runs a fixed number of queries whatever the data volume: it reads rollup rows
+by (region, dim, month range), a few hundred at most.
+
+Figures over a month range [start, end]: stocks (balances, loans outstanding, borrowers) stand at the end of
+`end`; flows (disbursed, granted, first-loan customers, decisions, registrations, demands) are summed over the
+range; `*_to_date` flows are summed from the platform's first month to `end` (what targets compare against).
 """
 
 import datetime
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from creditinfo.models import Enterprise
-from lending.models import CreditDecision, GuaranteeMode, Loan
+from creditinfo.models import SizeClass
+from lending.models import FinancingDemand, GuaranteeMode, Product, ProductType
+from lending.models.stats import FIGURES, StatsDim, StatsRollup
 from lending.models.targets import Target
-from lending.stats import deadline_status, monthly_growth_needed, progress_ratio
+from lending.rollups import last_refresh, month_start, next_month
+from lending.stats import deadline_status, monthly_growth_needed, progress_ratio, trend_reach_date
 from xinyidai.errors import DomainError
-from xinyidai.models import Region
+from xinyidai.models import Industry, Institution, Region
 
 ZERO = Decimal("0.00")
+TREND_MONTHS = 12  # the trend toward a target is fitted on this many latest month-ends
 SHARE_PLACES = Decimal("0.0001")
+DAYS_PLACES = Decimal("0.1")
+STOCKS = ("balance", "credit_loan_balance", "live_loans", "borrowers")
+FLOWS = tuple(f for f in FIGURES if f not in STOCKS)
+MONEY_FIGURES = frozenset(
+    {"balance", "credit_loan_balance", "disbursed_amount", "granted_amount"}
+)  # Decimal yuan; the rest are counts
 
 
-def _end_of_day(day: datetime.date) -> datetime.datetime:
-    """The first instant after `day` in the platform's time zone (Asia/Shanghai)."""
-    return datetime.datetime.combine(
-        day + datetime.timedelta(days=1), datetime.time.min, timezone.get_current_timezone()
-    )
+@dataclass(frozen=True)
+class Scope:
+    """What the figures cover: `region` and below, all institutions or (head-office view) only `bank`."""
+
+    region: Region
+    bank: Institution | None = None
+
+    @property
+    def total_filter(self) -> Q:
+        if self.bank is None:
+            return Q(dim=StatsDim.TOTAL, key="")
+        return Q(dim=StatsDim.BANK, key=str(self.bank.pk))
 
 
-def registered_enterprises(*, region: Region, as_of: datetime.date) -> int:
-    """Enterprises registered in the region subtree by the end of `as_of` (feed-created skeletons excluded)."""
-    queryset = Enterprise.objects.filter(
-        region.subtree_q("region"), is_skeleton=False, created_at__lt=_end_of_day(as_of)
-    )
-    return queryset.count()
+@dataclass
+class Figures:
+    """One row of figures over a month range, with the ratios derived from them."""
 
+    values: dict = field(default_factory=dict)
 
-def loan_figures(*, region: Region, as_of: datetime.date) -> dict:
-    """Loans of enterprises in the region subtree disbursed up to `as_of`, in one query.
+    def __getitem__(self, name):
+        return self.values[name]
 
-    Flows (disbursed amount and count, new first-loan customers) are exact for any `as_of`. The balances
-    are the loans' current outstanding balances (live loans only), so they are the balance at `as_of` only
-    when `as_of` is today: summary() refuses other days until balance history exists.
-    """
-    live = Q(status=Loan.Status.LIVE)
-    row = Loan.objects.filter(Q(enterprise__region__in=region.subtree_ids()), disbursed_on__lte=as_of).aggregate(
-        balance=Sum("outstanding_balance", filter=live),
-        credit_loan_balance=Sum("outstanding_balance", filter=live & Q(guarantee_mode=GuaranteeMode.CREDIT)),
-        disbursed_amount=Sum("principal"),
-        disbursed_count=Count("id"),
-        # Firms, not loans: an enterprise attested on two disbursements counts once (DOMAIN.md §4).
-        new_first_loan_customers=Count("enterprise_id", distinct=True, filter=Q(first_loan_attested=True)),
-    )
-    for key in ("balance", "credit_loan_balance", "disbursed_amount"):
-        row[key] = row[key] or ZERO
-    return row
+    def get(self, name, default=None):
+        return self.values.get(name, default)
 
+    @property
+    def credit_loan_share(self) -> Decimal | None:
+        return credit_loan_share(credit_loan_balance=self["credit_loan_balance"], balance=self["balance"])
 
-def granted_figures(*, region: Region, as_of: datetime.date) -> dict:
-    """Approved credit decisions on applications of enterprises in the region subtree, decided by `as_of`."""
-    row = CreditDecision.objects.filter(
-        Q(application__enterprise__region__in=region.subtree_ids()),
-        outcome=CreditDecision.Outcome.APPROVED,
-        decided_at__lt=_end_of_day(as_of),
-    ).aggregate(granted_amount=Sum("amount"), granted_count=Count("id"))
-    row["granted_amount"] = row["granted_amount"] or ZERO
-    return row
+    @property
+    def average_approval_days(self) -> Decimal | None:
+        """Mean working days from submission to decision over the decisions of the range; None without any."""
+        if not self["decided_count"]:
+            return None
+        return (Decimal(self["approval_working_days"]) / self["decided_count"]).quantize(DAYS_PLACES)
+
+    @property
+    def pick_up_rate(self) -> Decimal | None:
+        """Demands published in the range that a bank picked up, over those published; None without any."""
+        if not self["demands_published"]:
+            return None
+        return (Decimal(self["demands_picked_up"]) / self["demands_published"]).quantize(SHARE_PLACES)
 
 
 def credit_loan_share(*, credit_loan_balance: Decimal, balance: Decimal) -> Decimal | None:
     """Credit-loan balance / total balance of the same loans, to 4 places; None when there is no balance."""
     if not balance:
         return None
-    return (credit_loan_balance / balance).quantize(SHARE_PLACES)
+    return (Decimal(credit_loan_balance) / Decimal(balance)).quantize(SHARE_PLACES)
 
 
-def target_progress(*, target: Target, figures: dict, as_of: datetime.date) -> dict:
-    """One target against the figure it names: progress ratio, missed flag, gap and monthly growth needed."""
+def _range_aggregates(start: datetime.date, end: datetime.date, *, to_date: bool = False) -> dict:
+    """SUM() expressions: stocks at `end`, flows over [start, end] (and from the beginning with `to_date`)."""
+    at_end = Q(month=end)
+    in_range = Q(month__gte=start, month__lte=end)
+    # Aliased with a prefix (an aggregate cannot share its field's name); _normalise() takes it off.
+    aggregates = {f"s_{name}": Sum(name, filter=at_end, default=0) for name in STOCKS}
+    aggregates |= {f"s_{name}": Sum(name, filter=in_range, default=0) for name in FLOWS}
+    if to_date:
+        aggregates |= {f"s_{name}_to_date": Sum(name, filter=Q(month__lte=end), default=0) for name in FLOWS}
+    return aggregates
+
+
+def _normalise(values: dict) -> dict:
+    """Aggregate aliases back to figure names; money as Decimal to the fen, counts as int."""
+    result = {}
+    for name, value in values.items():
+        name = name.removeprefix("s_")
+        result[name] = Decimal(value).quantize(Decimal("0.01")) if name.removesuffix("_to_date") in MONEY_FIGURES \
+            else value
+    return result
+
+
+def month_bounds(scope: Scope) -> tuple[datetime.date, datetime.date]:
+    """The first month the rollups hold for the scope (the current month if none) and the current month."""
+    current = month_start(timezone.localdate())
+    first = (
+        StatsRollup.objects.filter(scope.total_filter, region=scope.region).order_by("month").values_list(
+            "month", flat=True
+        ).first()
+    )  # fmt: skip
+    return (min(first, current) if first else current), current
+
+
+def figures(scope: Scope, *, start: datetime.date, end: datetime.date, to_date: bool = False) -> Figures:
+    """The scope's figures over [start, end] (months), in one query."""
+    rows = StatsRollup.objects.filter(scope.total_filter, region=scope.region, month__lte=end)
+    if not to_date:
+        rows = rows.filter(month__gte=start)
+    return Figures(_normalise(rows.aggregate(**_range_aggregates(start, end, to_date=to_date))))
+
+
+def monthly_series(scope: Scope, *, end: datetime.date, months: int | None = None) -> list[dict]:
+    """Month by month up to `end` (the last `months` months, or every month held), one query, oldest first.
+
+    Every month in between is present (zeros where no row exists), so a chart's x axis has no holes; each
+    item has `month` and every figure."""
+    rows = StatsRollup.objects.filter(scope.total_filter, region=scope.region, month__lte=end)
+    if months:
+        start = end
+        for _i in range(months - 1):
+            start = (start - datetime.timedelta(days=1)).replace(day=1)
+        rows = rows.filter(month__gte=start)
+    by_month = {row["month"]: row for row in rows.values("month", *FIGURES)}
+    if not by_month:
+        return []
+    month, series = min(by_month), []
+    while month <= end:
+        row = by_month.get(month) or {"month": month, **{name: 0 for name in FIGURES}}
+        series.append(_normalise(row) | {"month": month})
+        month = next_month(month)
+    return series
+
+
+# --- breakdowns -----------------------------------------------------------------------------------------------
+
+BREAKDOWN_DIMS = (StatsDim.BANK, StatsDim.PRODUCT_TYPE, StatsDim.GUARANTEE_MODE, StatsDim.INDUSTRY,
+                  StatsDim.SIZE_CLASS)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    key: str
+    label: str
+    figures: Figures
+    region: Region | None = None  # the region rows of a drill-down
+
+
+def _labels(dim: str, keys) -> dict:
+    """Human names of breakdown keys (one query for banks, branches and industry sections; none for the rest)."""
+    if dim in (StatsDim.BANK, StatsDim.BRANCH):
+        ids = [int(k) for k in keys if k.isdigit()]
+        return {str(i.pk): str(i) for i in Institution.objects.filter(pk__in=ids).only("name", "short_name")}
+    if dim == StatsDim.INDUSTRY:
+        return dict(Industry.objects.filter(code__in=list(keys), parent__isnull=True).values_list("code", "name"))
+    choices = {
+        StatsDim.PRODUCT_TYPE: dict(ProductType.choices),
+        StatsDim.GUARANTEE_MODE: dict(GuaranteeMode.choices),
+        StatsDim.SIZE_CLASS: dict(SizeClass.choices),
+    }[dim]
+    return {key: str(label) for key, label in choices.items()}
+
+
+def _unlabelled(dim: str) -> str:
+    return str(
+        {
+            StatsDim.PRODUCT_TYPE: _("No product (demand pool)"),
+            StatsDim.INDUSTRY: _("Industry not given"),
+            StatsDim.SIZE_CLASS: _("Size not classified"),
+        }.get(dim, _("Unknown"))
+    )
+
+
+def breakdowns(scope: Scope, dims, *, start: datetime.date, end: datetime.date) -> dict[str, list[BreakdownRow]]:
+    """For each dimension in `dims`, one row per key over [start, end], largest balance first: one query for
+    the figures of every dimension, plus one per dimension that needs names (banks, branches, sections).
+
+    With a bank scope only the BRANCH dimension applies (the bank's branches); the rest need the staff scope.
+    """
+    dims = list(dims)
+    rows = StatsRollup.objects.filter(region=scope.region, dim__in=dims, month__gte=start, month__lte=end)
+    if scope.bank is not None:
+        rows = rows.filter(dim=StatsDim.BRANCH, key__in=[str(i) for i in scope.bank.subtree_ids().values_list(
+            "id", flat=True)])  # fmt: skip
+    values = rows.values("dim", "key").annotate(**_range_aggregates(start, end)).order_by()
+    grouped: dict[str, list[dict]] = {dim: [] for dim in dims}
+    for value in values:
+        grouped[value.pop("dim")].append(value)
+    result = {}
+    for dim, items in grouped.items():
+        labels = _labels(dim, [item["key"] for item in items]) if items else {}
+        result[dim] = sorted(
+            (
+                BreakdownRow(key=item["key"], label=labels.get(item["key"]) or _unlabelled(dim),
+                             figures=Figures(_normalise({k: v for k, v in item.items() if k != "key"})))
+                for item in items
+            ),
+            key=lambda row: (-row.figures["balance"], -row.figures["disbursed_amount"], row.label),
+        )  # fmt: skip
+    return result
+
+
+def region_breakdown(scope: Scope, *, start: datetime.date, end: datetime.date) -> list[BreakdownRow]:
+    """The scope's figures for each child region (cities of the province, counties of a city): the drill-down.
+    Two queries: the children, their rows. Empty for a county."""
+    children = list(Region.objects.filter(parent=scope.region).order_by("code"))
+    if not children:
+        return []
+    rows = StatsRollup.objects.filter(scope.total_filter, region__in=children, month__gte=start, month__lte=end)
+    values = {v.pop("region"): v for v in rows.values("region").annotate(**_range_aggregates(start, end)).order_by()}
+    empty = {name: 0 for name in FIGURES}
+    return [
+        BreakdownRow(key=child.code, label=child.name, region=child,
+                     figures=Figures(_normalise(values.get(child.pk, empty))))
+        for child in children
+    ]  # fmt: skip
+
+
+# --- counts that are not flows of loans --------------------------------------------------------------------
+
+
+def platform_counts(scope: Scope) -> dict:
+    """Institutions and listed products serving the region, and open demands in it, as they stand now.
+
+    Small, indexed counts on the live tables (hundreds of institutions, thousands of products, the open
+    demands of a region through the (status, region) index): three queries."""
+    region_ids = list(scope.region.subtree_ids().values_list("id", flat=True))
+    ancestors = scope.region.ancestors_and_self_ids()
+    institutions = Institution.objects.filter(is_active=True, region__in=region_ids + ancestors)
+    products = Product.objects.filter(status=Product.Status.LISTED).filter(
+        Q(regions__isnull=True) | Q(regions__in=region_ids + ancestors)
+    )
+    if scope.bank is not None:
+        subtree = scope.bank.subtree_ids()
+        institutions = institutions.filter(pk__in=subtree)
+        products = products.filter(institution__in=subtree)
+    demands = FinancingDemand.objects.filter(status=FinancingDemand.Status.OPEN, region__in=region_ids)
+    return {
+        "institutions": institutions.count(),
+        "products": products.aggregate(n=Count("id", distinct=True))["n"],
+        "open_demands": demands.count() if scope.bank is None else None,
+    }
+
+
+# --- targets -------------------------------------------------------------------------------------------------
+
+
+def target_progress(*, target: Target, figures: dict, as_of: datetime.date, series=None) -> dict:
+    """One target against the figure it names: progress, missed flag and gap, growth needed, and (with the
+    monthly series of that figure) the month the linear trend reaches it."""
     current = Decimal(figures[target.metric])
     status = deadline_status(current=current, target=target.value, as_of=as_of, deadline=target.deadline)
+    reach = trend_reach_date(series[-TREND_MONTHS:], target.value) if series else None
     return {
         "id": target.pk,
         "metric": target.metric,
+        "metric_label": target.get_metric_display(),
         "value": target.value,
         "deadline": target.deadline,
         "region": target.region.code,
@@ -94,11 +287,47 @@ def target_progress(*, target: Target, figures: dict, as_of: datetime.date) -> d
         "monthly_growth_needed": monthly_growth_needed(
             current=current, target=target.value, as_of=as_of, deadline=target.deadline
         ),
+        "trend_reaches_on": reach,
+        "trend_reaches_in_time": (reach is not None and reach <= target.deadline) if series else None,
     }
 
 
+def target_figures(values: dict) -> dict:
+    """The figure each target metric compares against: stocks as they stand, flows to date."""
+    return {
+        "balance": values["balance"],
+        "credit_loan_balance": values["credit_loan_balance"],
+        "granted_amount": values["granted_amount_to_date"],
+        "disbursed_amount": values["disbursed_amount_to_date"],
+        "new_first_loan_customers": values["first_loan_customers_to_date"],
+        "registered_enterprises": values["enterprises_registered_to_date"],
+    }
+
+
+def cumulative_series(series: list[dict], metric: str) -> list[tuple[datetime.date, Decimal]]:
+    """(month end, value) pairs of a target metric: stocks as they are, flows accumulated month by month."""
+    source = {
+        "granted_amount": "granted_amount",
+        "disbursed_amount": "disbursed_amount",
+        "new_first_loan_customers": "first_loan_customers",
+        "registered_enterprises": "enterprises_registered",
+    }.get(metric)
+    points, running = [], Decimal(0)
+    for row in series:
+        end = next_month(row["month"]) - datetime.timedelta(days=1)
+        if source is None:
+            points.append((end, Decimal(row[metric])))
+        else:
+            running += Decimal(row[source])
+            points.append((end, running))
+    return points
+
+
+# --- the API summary -----------------------------------------------------------------------------------------
+
+
 def check_as_of(as_of: datetime.date, *, today: datetime.date) -> None:
-    """Refuse days the raw tables cannot answer for (400): the future, and the past until balance history exists."""
+    """Refuse a future day (400)."""
     if as_of > today:
         raise DomainError(
             code="invalid",
@@ -106,30 +335,46 @@ def check_as_of(as_of: datetime.date, *, today: datetime.date) -> None:
             detail={"as_of": [_("Future date.")]},
             status=400,
         )
-    if as_of < today:
-        # Loans keep only their current balance; a past balance needs the month-end balance history
-        # (BalanceSnapshot), which this selector does not read yet. Refusing beats a wrong figure.
-        raise DomainError(
-            code="balance_history_unavailable",
-            message=_("Balance history is not available yet: figures can only be given as of today."),
-            detail={"as_of": [_("Only today's date is supported for now.")]},
-            status=400,
-        )
 
 
 def summary(*, region: Region, as_of: datetime.date | None = None) -> dict:
-    """The KPI figures of `region` and below as of `as_of` (default today), with the region's own targets."""
+    """The KPI figures of `region` and below as of `as_of` (default today), with the region's own targets.
+
+    The rollups keep months: `as_of` selects its month, and the figures stand at that month's end (today for
+    the current month): `period_end` in the result says which day. Three queries (figures, series, targets).
+    """
     today = timezone.localdate()
     as_of = as_of or today
     check_as_of(as_of, today=today)
-    figures = {
-        "registered_enterprises": registered_enterprises(region=region, as_of=as_of),
-        **loan_figures(region=region, as_of=as_of),
-        **granted_figures(region=region, as_of=as_of),
-    }
-    figures["credit_loan_share"] = credit_loan_share(
-        credit_loan_balance=figures["credit_loan_balance"], balance=figures["balance"]
-    )
+    scope = Scope(region=region)
+    month = month_start(as_of)
+    period_end = min(next_month(month) - datetime.timedelta(days=1), today)
+    values = figures(scope, start=month, end=month, to_date=True).values
+    series = monthly_series(scope, end=month)
+    figures_now = target_figures(values)
     targets = Target.objects.filter(region=region).select_related("region")
-    figures["targets"] = [target_progress(target=t, figures=figures, as_of=as_of) for t in targets]
-    return {"region": region, "as_of": as_of, **figures}
+    refreshed = last_refresh()
+    return {
+        "region": region,
+        "as_of": as_of,
+        "period_end": period_end,
+        "refreshed_at": refreshed.finished_at if refreshed else None,
+        "registered_enterprises": figures_now["registered_enterprises"],
+        "balance": values["balance"],
+        "credit_loan_balance": values["credit_loan_balance"],
+        "credit_loan_share": credit_loan_share(
+            credit_loan_balance=values["credit_loan_balance"], balance=values["balance"]
+        ),
+        "live_loans": values["live_loans"],
+        "borrowers": values["borrowers"],
+        "granted_amount": figures_now["granted_amount"],
+        "granted_count": values["granted_count_to_date"],
+        "disbursed_amount": figures_now["disbursed_amount"],
+        "disbursed_count": values["disbursed_count_to_date"],
+        "new_first_loan_customers": figures_now["new_first_loan_customers"],
+        "targets": [
+            target_progress(target=t, figures=figures_now, as_of=period_end,
+                            series=cumulative_series(series, t.metric))
+            for t in targets
+        ],  # fmt: skip
+    }

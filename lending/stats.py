@@ -42,7 +42,8 @@ def trend_reach_date(series: list[tuple[datetime.date, Decimal]], target: Decima
     Method: ordinary least squares on month-end values, value = a + b * month, fitted over every point of the
     series (months may be missing). The answer is the end of the first month at or after the crossing, never
     before the series' first month. None when there are fewer than two distinct months or the trend is flat
-    or declining (b <= 0), whatever the level: whether a target is already met is progress_ratio()'s answer.
+    or declining (b <= 0), whatever the level: whether a target is already met is progress_ratio()'s answer;
+    None too when the crossing lies past year 9999.
     """
     points = [(month_index(day), Fraction(value)) for day, value in series]
     if len({m for m, _v in points}) < 2:
@@ -58,7 +59,10 @@ def trend_reach_date(series: list[tuple[datetime.date, Decimal]], target: Decima
         return None
     first = min(m for m, _v in points)
     crossing = (Fraction(target) - intercept) / slope
-    return month_end(max(first, math.ceil(crossing)))
+    reach = max(first, math.ceil(crossing))
+    if reach > month_index(datetime.date.max):
+        return None  # the trend reaches it, but not before the calendar ends
+    return month_end(reach)
 
 
 def months_left(as_of: datetime.date, deadline: datetime.date) -> int:

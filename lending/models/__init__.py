@@ -150,6 +150,7 @@ class FinancingDemand(models.Model):
                 name="demand_unclaimed_recent",
                 condition=Q(status__in=["open", "claimed"]),
             ),
+            models.Index(fields=["created_at"], name="demand_created_at"),  # the rollups' change scan
         ]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="demand_amount_positive")]
 
@@ -186,6 +187,7 @@ class DemandClaim(models.Model):
             models.Index(
                 fields=["institution", "deadline"], condition=Q(status="active"), name="claim_active_deadline"
             ),
+            models.Index(fields=["claimed_at"], name="claim_claimed_at"),  # the rollups' change scan
         ]
         constraints = [
             models.UniqueConstraint(fields=["demand"], condition=Q(status="active"), name="one_active_claim_per_demand")
@@ -336,6 +338,7 @@ class CreditDecision(models.Model):
     class Meta:
         verbose_name = _("credit decision")
         verbose_name_plural = _("credit decisions")
+        indexes = [models.Index(fields=["decided_at"], name="decision_decided_at")]  # the rollups' month scan
         constraints = [
             models.CheckConstraint(
                 condition=Q(outcome="rejected", reason_code__gt="")
@@ -374,6 +377,12 @@ class Loan(models.Model):
     )
     outstanding_balance = models.DecimalField(_("outstanding balance (yuan)"), **MONEY)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.LIVE)
+    closed_on = models.DateField(
+        _("closed on"),
+        null=True,
+        blank=True,
+        help_text=_("The day the loan was repaid in full and closed, or written off."),
+    )
     disbursed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -387,6 +396,7 @@ class Loan(models.Model):
             models.Index(fields=["institution", "-disbursed_on", "-id"], name="loan_institution_recent"),
             models.Index(fields=["enterprise", "-disbursed_on"]),
             models.Index(fields=["-disbursed_on", "-id"], name="loan_recent"),
+            models.Index(fields=["created_at"], name="loan_created_at"),  # the rollups' change scan
         ]
         constraints = [
             models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),
@@ -400,6 +410,10 @@ class Loan(models.Model):
             models.UniqueConstraint(
                 fields=["institution", "contract_number"], name="loan_contract_unique_per_institution"
             ),
+            models.CheckConstraint(
+                condition=Q(status="live", closed_on__isnull=True) | (~Q(status="live") & Q(closed_on__isnull=False)),
+                name="loan_closed_on_iff_ended",
+            ),
         ]
 
     def __str__(self):
@@ -411,4 +425,5 @@ class Loan(models.Model):
 
 
 from lending.models.feedback import *  # noqa: E402,F401,F403
+from lending.models.stats import *  # noqa: E402,F401,F403
 from lending.models.targets import Target, TargetMetric  # noqa: E402,F401

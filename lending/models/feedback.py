@@ -146,6 +146,7 @@ class LoanEvent(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("loan event")
         verbose_name_plural = _("loan events")
+        indexes = [models.Index(fields=["created_at"], name="loan_event_created_at")]  # the rollups' change scan
 
     def __str__(self):
         return f"{self.loan_id} {self.kind}"

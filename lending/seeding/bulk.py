@@ -223,8 +223,8 @@ def _tables() -> dict[str, tuple[str, tuple[str, ...]]]:
                                              "updated_at")),
             loan=columns_of(Loan, ("id", "contract_number", "principal", "annual_rate", "term_months", "disbursed_on",
                                    "maturity_on", "guarantee_mode", "first_loan_attested", "outstanding_balance",
-                                   "status", "created_at", "application", "disbursed_by", "enterprise", "institution",
-                                   "product")),
+                                   "status", "closed_on", "created_at", "application", "disbursed_by", "enterprise",
+                                   "institution", "product")),
             snapshot=columns_of(BalanceSnapshot, ("id", "loan", "month", "balance", "reported_by", "batch",
                                                   "created_at", "updated_at")),
             repayment=columns_of(Repayment, ("id", "loan", "paid_on", "principal_amount", "interest", "reference",
@@ -1263,7 +1263,8 @@ class BulkSeeder:
         self.f_counter.append(self.contracts[inst.code])
         batch.add("loan", (
             f"{lid}\t{contract}\t{principal}\t{rate}\t{plan.term}\t{disbursed_on}\t{maturity_on}\t{mode}\t"
-            f"{'t' if first else 'f'}\t{balance}\t{status}\t{ts(at)}\t{aid}\t{plan.officer}\t{eid}\t{inst.id}\t"
+            f"{'t' if first else 'f'}\t{balance}\t{status}\t{history.closed_on or NULL}\t{ts(at)}\t{aid}\t"
+            f"{plan.officer}\t{eid}\t{inst.id}\t"
             f"{NULL if prod is None else prod.id}\n"
         ))  # fmt: skip
         return lid

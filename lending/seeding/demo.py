@@ -20,7 +20,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Count, Q, Sum, prefetch_related_objects
+from django.db.models import Count, F, Q, Sum, prefetch_related_objects
 from django.utils import timezone
 
 from creditinfo.models import Authorization, CreditRecord, DataSource, Enterprise, EnterpriseMembership, EnterpriseTag
@@ -843,7 +843,7 @@ class DemoSeeder:
             )
         # Loans past maturity are repaid: the balance is a stock at today.
         Loan.objects.filter(pk__in=self.loan_ids, maturity_on__lte=self.today).update(
-            status=Loan.Status.CLOSED, outstanding_balance=0
+            status=Loan.Status.CLOSED, outstanding_balance=0, closed_on=F("maturity_on")
         )
         # Firms joined the platform before they first used it.
         enterprises, users, memberships = [], [], []
@@ -966,6 +966,7 @@ class DemoSeeder:
             )  # fmt: skip
             history = fb.loan_history(seed=self.seed, loan=facts, as_of=self.today)
             loan.status, loan.outstanding_balance = history.status, fb.money(history.outstanding_cents)
+            loan.closed_on = history.closed_on
             officer = loan.disbursed_by_id
             for month, balance in history.snapshots:
                 at = moment(fb.reported_at(month))
@@ -985,7 +986,7 @@ class DemoSeeder:
                 )  # fmt: skip
                 for r in history.repayments
             ]
-        Loan.objects.bulk_update(loans, ["status", "outstanding_balance"], batch_size=500)
+        Loan.objects.bulk_update(loans, ["status", "outstanding_balance", "closed_on"], batch_size=500)
         BalanceSnapshot.objects.bulk_create(snapshots, batch_size=1000)
         Repayment.objects.bulk_create(repayments, batch_size=1000)
         counts = f"{len(snapshots)} month-end balances, {len(repayments)} repayments"

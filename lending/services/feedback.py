@@ -197,8 +197,8 @@ def loan_write_off(
     _check_date(loan, on_date, "on_date")
     written_off = loan.outstanding_balance
     loan.outstanding_balance = ZERO
-    loan.status = Loan.Status.WRITTEN_OFF
-    loan.save(update_fields=["outstanding_balance", "status"])
+    loan.status, loan.closed_on = Loan.Status.WRITTEN_OFF, on_date
+    loan.save(update_fields=["outstanding_balance", "status", "closed_on"])
     _event(loan, kind=LoanEvent.Kind.WRITE_OFF, on_date=on_date, amount=written_off, actor=officer, batch=batch)
     _after(batch)
     return loan
@@ -220,8 +220,8 @@ def loan_close(
             % {"balance": loan.outstanding_balance},
             detail={"outstanding_balance": str(loan.outstanding_balance)},
         )
-    loan.status = Loan.Status.CLOSED
-    loan.save(update_fields=["status"])
+    loan.status, loan.closed_on = Loan.Status.CLOSED, on_date
+    loan.save(update_fields=["status", "closed_on"])
     _event(loan, kind=LoanEvent.Kind.CLOSURE, on_date=on_date, amount=None, actor=officer, batch=batch)
     _after(batch)
     return loan

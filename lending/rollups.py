@@ -1,0 +1,367 @@
+"""Refreshing the statistics rollups (lending.models.stats) from the raw tables, incrementally.
+
+A refresh finds the *firm cells* (an enterprise's region, industry section and size class) whose figures
+may have changed since the last refresh began, and from which month: loan feedback (every service writes a
+LoanEvent) from the month of its date, new loans from their disbursal month, credit decisions, demands and
+their pick-up, and new registrations from their own month. For each month from the earliest of those to the
+current one it recomputes those cells' leaf rows (StatsCell) from the raw tables in two statements, then the
+region rows (StatsRollup) of their regions and the regions above them from the leaf. A full rebuild is the
+same with every cell dirty from the first month. Both run under one advisory lock, in one transaction, so
+readers see either the old figures or the new ones.
+
+Definitions (DOMAIN.md §4), all per month m, with E the last day of m:
+- balance of a loan at E: 0 once closed or written off (closed_on <= E); else the balance the bank reported
+  for the latest month <= m, less the principal repaid after that month's end and up to E; the principal
+  less everything repaid up to E when no month is reported. The current month's figure is today's balance.
+- live_loans / borrowers: loans / distinct enterprises with a balance above 0 at E;
+- disbursed_*: loans disbursed in m (amount = principal; firms = distinct enterprises);
+- first_loan_customers: enterprises whose earliest bank-attested first-loan disbursement (by day, then id)
+  falls in m: each firm counts once, in the cell (bank, branch, product type...) of that disbursement;
+- granted_* / decided_count / approval_working_days: credit decisions made in m (local time): approvals
+  and their amounts; all decisions and the working days from submission to decision (official holidays and
+  make-up working days, StatsDay);
+- enterprises_registered: registered (non-skeleton) enterprises created in m;
+- demands_published / demands_picked_up: demands published in m, and how many of those a bank ever claimed.
+
+Loans and decisions are counted by the enterprise's region, section and size class *now*: an enterprise
+that moves changes its cells' history at the next full rebuild (nightly), not before.
+"""
+
+import datetime
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from lending.models.stats import FIGURES, StatsDay, StatsRefresh
+from xinyidai.models import Industry, Institution, Region
+from xinyidai.workdays import is_working_day
+
+logger = logging.getLogger(__name__)
+
+CALENDAR_EPOCH = datetime.date(2015, 1, 1)  # before any submission the platform holds
+CALENDAR_AHEAD_DAYS = 400
+LOCK_KEY = 0x58594453  # "XYDS": one refresh at a time
+# A refresh rescans changes from this long before the previous refresh began: a transaction that wrote rows
+# before that refresh started but committed after it took its snapshot is picked up by the next one.
+OVERLAP = datetime.timedelta(seconds=getattr(settings, "STATS_REFRESH_OVERLAP_SECONDS", 900))
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    kind: str
+    cells: int
+    months: int
+    seconds: float
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def next_month(month: datetime.date) -> datetime.date:
+    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, timezone.get_current_timezone())
+
+
+# --- the working-day calendar -------------------------------------------------------------------------------
+
+
+def calendar_fill(until: datetime.date | None = None) -> int:
+    """Make StatsDay cover CALENDAR_EPOCH to `until` (default a year ahead); returns the days added."""
+    until = until or timezone.localdate() + datetime.timedelta(days=CALENDAR_AHEAD_DAYS)
+    last = StatsDay.objects.order_by("-day").first()
+    day, ordinal = (CALENDAR_EPOCH, 0) if last is None else (last.day + datetime.timedelta(days=1), last.ordinal)
+    days = []
+    while day <= until:
+        working = is_working_day(day)
+        ordinal += working
+        days.append(StatsDay(day=day, is_working_day=working, ordinal=ordinal))
+        day += datetime.timedelta(days=1)
+    StatsDay.objects.bulk_create(days, batch_size=2000)
+    return len(days)
+
+
+# --- dimension maps, as temporary tables of this transaction -------------------------------------------------
+
+
+def _temp_table(cursor, name: str, columns: str, rows) -> None:
+    # Dropped first too: inside an outer transaction (tests, a caller's atomic block) ON COMMIT comes later.
+    cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    cursor.execute(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP")
+    with cursor.copy(f"COPY {name} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    cursor.execute(f"ANALYZE {name}")
+
+
+def _dimension_tables(cursor) -> None:
+    """tmp_section (industry -> section letter), tmp_bank (institution -> head office), tmp_ancestor."""
+    parents = dict(Industry.objects.values_list("id", "parent_id"))
+    codes = dict(Industry.objects.values_list("id", "code"))
+
+    def section(industry_id):
+        while parents[industry_id] is not None:
+            industry_id = parents[industry_id]
+        return codes[industry_id]
+
+    _temp_table(cursor, "tmp_section", "industry_id integer PRIMARY KEY, section varchar(1)",
+                ((i, section(i)) for i in parents))  # fmt: skip
+    heads = dict(Institution.objects.values_list("id", "parent_id"))
+
+    def bank(institution_id):
+        while heads[institution_id] is not None:
+            institution_id = heads[institution_id]
+        return institution_id
+
+    _temp_table(cursor, "tmp_bank", "institution_id integer PRIMARY KEY, bank_id integer",
+                ((i, bank(i)) for i in heads))  # fmt: skip
+    up = dict(Region.objects.values_list("id", "parent_id"))
+
+    def chain(region_id):
+        while region_id is not None:
+            yield region_id
+            region_id = up[region_id]
+
+    _temp_table(cursor, "tmp_ancestor", "region_id integer, ancestor_id integer",
+                ((r, a) for r in up for a in chain(r)))  # fmt: skip
+
+
+# Every table below is joined to the enterprise's firm cell through this.
+ENTERPRISE_CELL = """
+    SELECT e.id, e.region_id, COALESCE(s.section, '') AS section, e.size_class, e.is_skeleton, e.created_at
+      FROM creditinfo_enterprise e LEFT JOIN tmp_section s ON s.industry_id = e.industry_id
+"""
+
+# (region, section, size class, first month changed) of what was written since %(since)s.
+CHANGED_CELLS = f"""
+    WITH changes AS (
+        SELECT l.enterprise_id, date_trunc('month', ev.on_date)::date AS month
+          FROM lending_loanevent ev JOIN lending_loan l ON l.id = ev.loan_id
+         WHERE ev.created_at >= %(since)s
+        UNION ALL
+        SELECT l.enterprise_id, date_trunc('month', l.disbursed_on)::date FROM lending_loan l
+         WHERE l.created_at >= %(since)s
+        UNION ALL
+        SELECT a.enterprise_id, date_trunc('month', d.decided_at AT TIME ZONE %(tz)s)::date
+          FROM lending_creditdecision d JOIN lending_application a ON a.id = d.application_id
+         WHERE d.decided_at >= %(since)s
+        UNION ALL
+        SELECT d.enterprise_id, date_trunc('month', d.created_at AT TIME ZONE %(tz)s)::date
+          FROM lending_financingdemand d WHERE d.created_at >= %(since)s
+        UNION ALL
+        SELECT d.enterprise_id, date_trunc('month', d.created_at AT TIME ZONE %(tz)s)::date
+          FROM lending_demandclaim c JOIN lending_financingdemand d ON d.id = c.demand_id
+         WHERE c.claimed_at >= %(since)s
+        UNION ALL
+        SELECT e.id, date_trunc('month', e.created_at AT TIME ZONE %(tz)s)::date
+          FROM creditinfo_enterprise e WHERE e.created_at >= %(since)s
+    )
+    SELECT ent.region_id, ent.section, ent.size_class, min(c.month)
+      FROM changes c JOIN ({ENTERPRISE_CELL}) ent ON ent.id = c.enterprise_id
+     GROUP BY 1, 2, 3
+"""  # noqa: S608 - only constants are interpolated; values are bound parameters
+
+ALL_CELLS = f"SELECT DISTINCT region_id, section, size_class FROM ({ENTERPRISE_CELL}) ent"  # noqa: S608
+
+FIRST_MONTH = """
+    SELECT min(m) FROM (
+        SELECT date_trunc('month', min(created_at) AT TIME ZONE %(tz)s)::date AS m FROM creditinfo_enterprise
+        UNION ALL SELECT date_trunc('month', min(disbursed_on))::date FROM lending_loan
+        UNION ALL SELECT date_trunc('month', min(decided_at) AT TIME ZONE %(tz)s)::date FROM lending_creditdecision
+        UNION ALL SELECT date_trunc('month', min(created_at) AT TIME ZONE %(tz)s)::date FROM lending_financingdemand
+    ) firsts
+"""
+
+# The enterprises of this month's dirty cells.
+ENTERPRISES_OF_MONTH = f"""
+    SELECT ent.* FROM ({ENTERPRISE_CELL}) ent
+      JOIN tmp_dirty dc ON dc.region_id = ent.region_id AND dc.section = ent.section
+                       AND dc.size_class = ent.size_class AND dc.from_month <= %(m)s
+"""  # noqa: S608 - only constants are interpolated; values are bound parameters
+
+_SUM_ZERO = "COALESCE(SUM({expr}), 0)"
+LEAF_FROM_LOANS = f"""
+    WITH ent AS MATERIALIZED ({ENTERPRISES_OF_MONTH}),
+    loans AS (
+        SELECT l.enterprise_id, ent.region_id, ent.section, ent.size_class, l.institution_id AS branch,
+               b.bank_id AS bank, COALESCE(p.product_type, '') AS product_type, l.guarantee_mode,
+               CASE WHEN l.closed_on <= %(e)s THEN 0
+                    ELSE COALESCE(s.balance, l.principal) - COALESCE(r.repaid, 0) END AS bal,
+               l.principal, l.disbursed_on >= %(m)s AS is_new,
+               CASE WHEN l.disbursed_on >= %(m)s AND l.first_loan_attested THEN NOT EXISTS (
+                    SELECT 1 FROM lending_loan l2
+                     WHERE l2.enterprise_id = l.enterprise_id AND l2.first_loan_attested
+                       AND (l2.disbursed_on, l2.id) < (l.disbursed_on, l.id)) ELSE false END AS is_first,
+               NULL::numeric AS granted, false AS approved, false AS decided, NULL::integer AS days
+          FROM lending_loan l JOIN ent ON ent.id = l.enterprise_id
+          JOIN tmp_bank b ON b.institution_id = l.institution_id
+          LEFT JOIN lending_product p ON p.id = l.product_id
+          LEFT JOIN LATERAL (
+              SELECT bs.balance, bs.month FROM lending_balancesnapshot bs
+               WHERE bs.loan_id = l.id AND bs.month <= %(m)s ORDER BY bs.month DESC LIMIT 1) s ON true
+          LEFT JOIN LATERAL (
+              SELECT SUM(rp.principal_amount) AS repaid FROM lending_repayment rp
+               WHERE rp.loan_id = l.id AND rp.paid_on <= %(e)s
+                 AND rp.paid_on >= COALESCE((s.month + interval '1 month')::date, l.disbursed_on)) r ON true
+         WHERE l.disbursed_on <= %(e)s AND (l.closed_on IS NULL OR l.closed_on >= %(m)s OR l.disbursed_on >= %(m)s)
+    ),
+    decisions AS (
+        SELECT a.enterprise_id, ent.region_id, ent.section, ent.size_class, a.institution_id, b.bank_id,
+               COALESCE(p.product_type, ''), COALESCE(NULLIF(d.guarantee_mode, ''), p.guarantee_mode, '00'),
+               NULL::numeric, NULL::numeric, false, false,
+               d.amount, d.outcome = 'approved', true, dd.ordinal - sd.ordinal
+          FROM lending_creditdecision d JOIN lending_application a ON a.id = d.application_id
+          JOIN ent ON ent.id = a.enterprise_id
+          JOIN tmp_bank b ON b.institution_id = a.institution_id
+          LEFT JOIN lending_product p ON p.id = a.product_id
+          LEFT JOIN lending_statsday dd ON dd.day = (d.decided_at AT TIME ZONE %(tz)s)::date
+          LEFT JOIN lending_statsday sd ON sd.day = (a.submitted_at AT TIME ZONE %(tz)s)::date
+         WHERE d.decided_at >= %(mt)s AND d.decided_at < %(nt)s
+    ),
+    facts AS (SELECT * FROM loans UNION ALL SELECT * FROM decisions)
+    INSERT INTO lending_statscell (month, region_id, section, size_class, dim, key, {", ".join(FIGURES)})
+    SELECT %(m)s, region_id, section, size_class,
+           CASE WHEN GROUPING(bank) = 0 THEN 'bank' WHEN GROUPING(branch) = 0 THEN 'branch'
+                WHEN GROUPING(product_type) = 0 THEN 'product_type'
+                WHEN GROUPING(guarantee_mode) = 0 THEN 'guarantee_mode' ELSE '' END,
+           CASE WHEN GROUPING(bank) = 0 THEN bank::text WHEN GROUPING(branch) = 0 THEN branch::text
+                WHEN GROUPING(product_type) = 0 THEN product_type
+                WHEN GROUPING(guarantee_mode) = 0 THEN guarantee_mode ELSE '' END,
+           {_SUM_ZERO.format(expr="bal")}, {_SUM_ZERO.format(expr="bal) FILTER (WHERE guarantee_mode = '04'")},
+           COUNT(*) FILTER (WHERE bal > 0), COUNT(DISTINCT enterprise_id) FILTER (WHERE bal > 0),
+           {_SUM_ZERO.format(expr="principal) FILTER (WHERE is_new")}, COUNT(*) FILTER (WHERE is_new),
+           COUNT(DISTINCT enterprise_id) FILTER (WHERE is_new), COUNT(*) FILTER (WHERE is_first),
+           {_SUM_ZERO.format(expr="granted) FILTER (WHERE approved")}, COUNT(*) FILTER (WHERE approved),
+           COUNT(*) FILTER (WHERE decided), {_SUM_ZERO.format(expr="days")},
+           0, 0, 0
+      FROM facts
+     GROUP BY region_id, section, size_class,
+              GROUPING SETS ((), (bank), (branch), (product_type), (guarantee_mode))
+"""  # noqa: S608 - only constants are interpolated; values are bound parameters
+
+_ZERO_FIGURES = ", ".join("0" for _f in FIGURES[:-3])
+LEAF_FROM_ENTERPRISES = f"""
+    WITH ent AS MATERIALIZED ({ENTERPRISES_OF_MONTH}),
+    facts AS (
+        SELECT region_id, section, size_class, 1 AS registered, 0 AS published, 0 AS picked_up FROM ent
+         WHERE NOT ent.is_skeleton AND ent.created_at >= %(mt)s AND ent.created_at < %(nt)s
+        UNION ALL
+        SELECT ent.region_id, ent.section, ent.size_class, 0, 1,
+               EXISTS (SELECT 1 FROM lending_demandclaim c WHERE c.demand_id = d.id)::integer
+          FROM lending_financingdemand d JOIN ent ON ent.id = d.enterprise_id
+         WHERE d.created_at >= %(mt)s AND d.created_at < %(nt)s
+    )
+    INSERT INTO lending_statscell (month, region_id, section, size_class, dim, key, {", ".join(FIGURES)})
+    SELECT %(m)s, region_id, section, size_class, '', '', {_ZERO_FIGURES},
+           SUM(registered), SUM(published), SUM(picked_up)
+      FROM facts GROUP BY region_id, section, size_class
+    ON CONFLICT (month, region_id, section, size_class, dim, key) DO UPDATE SET
+           enterprises_registered = EXCLUDED.enterprises_registered,
+           demands_published = EXCLUDED.demands_published, demands_picked_up = EXCLUDED.demands_picked_up
+"""  # noqa: S608 - only constants are interpolated; values are bound parameters
+
+DELETE_LEAF = """
+    DELETE FROM lending_statscell c USING tmp_dirty dc
+     WHERE c.month = %(m)s AND dc.from_month <= %(m)s
+       AND c.region_id = dc.region_id AND c.section = dc.section AND c.size_class = dc.size_class
+"""
+
+AFFECTED_REGIONS = """
+    SELECT DISTINCT a.ancestor_id FROM tmp_dirty dc JOIN tmp_ancestor a ON a.region_id = dc.region_id
+     WHERE dc.from_month <= %(m)s
+"""
+
+DELETE_ROLLUP = f"DELETE FROM lending_statsrollup WHERE month = %(m)s AND region_id IN ({AFFECTED_REGIONS})"  # noqa: S608
+
+ROLLUP_FROM_LEAF = f"""
+    INSERT INTO lending_statsrollup (month, region_id, dim, key, {", ".join(FIGURES)})
+    SELECT %(m)s, a.ancestor_id,
+           CASE WHEN GROUPING(c.section) = 0 THEN 'industry' WHEN GROUPING(c.size_class) = 0 THEN 'size_class'
+                ELSE c.dim END,
+           CASE WHEN GROUPING(c.section) = 0 THEN c.section WHEN GROUPING(c.size_class) = 0 THEN c.size_class
+                ELSE c.key END,
+           {", ".join(f"SUM(c.{f})" for f in FIGURES)}
+      FROM lending_statscell c JOIN tmp_ancestor a ON a.region_id = c.region_id
+     WHERE c.month = %(m)s AND a.ancestor_id IN ({AFFECTED_REGIONS})
+     GROUP BY a.ancestor_id, c.dim, c.key, GROUPING SETS ((), (c.section), (c.size_class))
+    HAVING c.dim = '' OR (GROUPING(c.section) = 1 AND GROUPING(c.size_class) = 1)
+"""  # noqa: S608 - only constants are interpolated; values are bound parameters
+
+
+def _recompute_months(cursor, first: datetime.date, last: datetime.date) -> int:
+    """Recompute the dirty cells (tmp_dirty) month by month from `first` to `last`; returns the months done."""
+    tz = settings.TIME_ZONE
+    month, done = first, 0
+    while month <= last:
+        following = next_month(month)
+        params = {
+            "m": month,
+            "e": following - datetime.timedelta(days=1),
+            "mt": _local_midnight(month),
+            "nt": _local_midnight(following),
+            "tz": tz,
+        }
+        cursor.execute(DELETE_LEAF, params)
+        cursor.execute(LEAF_FROM_LOANS, params)
+        cursor.execute(LEAF_FROM_ENTERPRISES, params)
+        cursor.execute(DELETE_ROLLUP, params)
+        cursor.execute(ROLLUP_FROM_LEAF, params)
+        month, done = following, done + 1
+    return done
+
+
+def _run(kind: str, *, since: datetime.datetime | None) -> RefreshResult:
+    started, clock = timezone.now(), time.monotonic()
+    today = timezone.localdate()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        calendar_fill()
+        _dimension_tables(cursor)
+        params = {"since": since, "tz": settings.TIME_ZONE}
+        if kind == StatsRefresh.Kind.FULL:
+            cursor.execute(FIRST_MONTH, params)
+            first = cursor.fetchone()[0]
+            cursor.execute("TRUNCATE lending_statscell, lending_statsrollup")
+            cursor.execute(ALL_CELLS)
+            cells = [(*row, first) for row in cursor.fetchall()] if first else []
+        else:
+            cursor.execute(CHANGED_CELLS, params)
+            cells = cursor.fetchall()
+        columns = "region_id integer, section varchar(1), size_class varchar(8), from_month date"
+        _temp_table(cursor, "tmp_dirty", columns, cells)
+        months = 0
+        if cells:
+            first = min(month for *_cell, month in cells)
+            months = _recompute_months(cursor, first, month_start(today))
+        seconds = time.monotonic() - clock
+        StatsRefresh.objects.create(
+            kind=kind, started_at=started, changes_since=since, finished_at=timezone.now(), cells=len(cells),
+            months=months, seconds=round(seconds, 3),
+        )  # fmt: skip
+    logger.info("stats %s refresh: %d cells, %d months, %.2f s", kind, len(cells), months, seconds)
+    return RefreshResult(kind=kind, cells=len(cells), months=months, seconds=seconds)
+
+
+def stats_rebuild() -> RefreshResult:
+    """Recompute every rollup row from the raw tables (nightly, and after bulk loads)."""
+    return _run(StatsRefresh.Kind.FULL, since=None)
+
+
+def stats_refresh() -> RefreshResult:
+    """Recompute the rows that what was written since the last refresh can have changed (a full rebuild if
+    there has never been one)."""
+    last = StatsRefresh.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
+    if last is None:
+        return stats_rebuild()
+    return _run(StatsRefresh.Kind.INCREMENTAL, since=last.started_at - OVERLAP)
+
+
+def last_refresh() -> StatsRefresh | None:
+    return StatsRefresh.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
