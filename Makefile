@@ -89,6 +89,12 @@ bench: $(BENCH_STAMP) assets messages
 	$(PY) -m bench.run --scale $(or $(SCALE),demo) \
 	  --database-url "$(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/xinyidai_$(or $(SCALE),demo))" $(BENCH_ARGS)
 
+# Issue 5: the incremental rollup refresh after 10,000 feedback rows on a seeded database (bench/README.md).
+.PHONY: bench-rollups
+bench-rollups: venv
+	$(PY) -m bench.rollup_refresh --scale $(or $(SCALE),demo) \
+	  --database-url "$(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/xinyidai_$(or $(SCALE),demo))" $(BENCH_ARGS)
+
 worker: venv
 	$(VENV)/bin/celery -A xinyidai worker -B -l info
 

@@ -172,6 +172,18 @@ async def get(base_url: str, path: str, headers: dict[str, str]) -> tuple[int, s
         return response.status, await response.text()
 
 
+async def probe(base_url: str, path: str, headers: dict[str, str]) -> tuple[int, str, str]:
+    """Status, body and Location of one GET that does not follow redirects; a connection error is status 0."""
+    try:
+        async with (
+            new_session(1) as session,
+            session.get(base_url + path, headers=headers, allow_redirects=False) as response,
+        ):
+            return response.status, await response.text(errors="replace"), response.headers.get("Location", "")
+    except (aiohttp.ClientError, TimeoutError) as error:
+        return 0, f"{type(error).__name__}: {error}", ""
+
+
 async def get_json(base_url: str, path: str, headers: dict[str, str]) -> dict:
     status, text = await get(base_url, path, headers)
     if status != 200:

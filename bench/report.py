@@ -13,10 +13,13 @@ DEEP_TO_FIRST_P95 = 1.25
 API_RPS_TO_FLOOR = 0.40
 WRITE_P95_MS = 80.0
 RSS_GROWTH = 1.2
+# Issue 5, item 6 (province scale, concurrency 1): the dashboard page and each statistics endpoint.
+DASHBOARD_P95_MS = 150.0
+STATS_P95_MS = 50.0
 
 COLUMNS = [
     # (header, width, function of the endpoint row)
-    ("endpoint", 24, lambda e: e["name"]),
+    ("endpoint", 27, lambda e: e["name"]),
     ("q", 3, lambda e: fmt(e.get("query_count"), 0)),
     ("p50", 7, lambda e: fmt(_get(e, "http", "c1", "p50_ms"))),
     ("p95", 7, lambda e: fmt(_get(e, "http", "c1", "p95_ms"))),
@@ -66,8 +69,18 @@ def _line(cells: list[str]) -> str:
 
 def table(result: dict) -> list[str]:
     lines = [_line([c[0] for c in COLUMNS]), _line(["-" * c[1] for c in COLUMNS])]
-    lines += [_line([c[2](e) for c in COLUMNS]) for e in result["endpoints"]]
+    for e in result["endpoints"]:
+        if e.get("unavailable"):
+            lines.append(f"{e['name']:<27} NOT MEASURED: {_unavailable(e)}")
+        else:
+            lines.append(_line([c[2](e) for c in COLUMNS]))
     return lines
+
+
+def _unavailable(endpoint: dict) -> str:
+    gone = endpoint["unavailable"]
+    where = f" to {gone['location']}" if gone.get("location") else ""
+    return f"GET {endpoint['path']} answered {gone['status']}{where} ({gone['hint']})"
 
 
 def _target(kind: str, endpoint: str, value, limit: float, figure: str, *, at_least: bool = False) -> dict:
@@ -80,12 +93,30 @@ def _target(kind: str, endpoint: str, value, limit: float, figure: str, *, at_le
 
 
 def evaluate(result: dict) -> list[dict]:
-    """PASS / MISS for each of issue 3's targets that one run can check (medium vs province: bench.compare)."""
+    """PASS / MISS for each of issue 3's and issue 5's targets that one run can check (medium vs province, and
+    query counts across data volumes: bench.compare)."""
     checks = []
     by_name = {e["name"]: e for e in result["endpoints"]}
     floor_rps = _get(by_name.get("healthz", {}), "http", "cN", "rps")
     for e in result["endpoints"]:
         p95 = _get(e, "http", "c1", "p95_ms")
+        if e.get("issue") == 5:
+            kind, limit = (
+                ("dashboard p95 <= 150 ms (c=1)", DASHBOARD_P95_MS)
+                if e["kind"] == "page"
+                else ("stats API p95 <= 50 ms (c=1)", STATS_P95_MS)
+            )
+            figure = f"NOT MEASURED: {_unavailable(e)}" if e.get("unavailable") else f"p95 {fmt(p95)} ms"
+            checks.append(_target(f"issue 5: {kind}", e["name"], p95, limit, figure))
+            if not e.get("unavailable"):
+                errors = _errors(e)
+                requests = sum(_get(e, "http", phase, "requests") or 0 for phase in ("c1", "cN"))
+                figure = f"{errors} errors in {requests} requests"
+                checks.append(_target("no error responses", e["name"], errors, 0, figure))
+            continue
+        if e.get("unavailable"):
+            checks.append(_target("read p95 <= 50 ms (c=1)", e["name"], None, READ_P95_MS, _unavailable(e)))
+            continue
         if e["category"] == "read":
             checks.append(_target("read p95 <= 50 ms (c=1)", e["name"], p95, READ_P95_MS, f"p95 {fmt(p95)} ms"))
         if e["category"] == "write":
@@ -163,7 +194,7 @@ def render(result: dict) -> str:
     if busy is not None and busy > 20:
         head += f"\nWARNING: {busy}% of the CPU was busy with other work before the run: figures are skewed"
     parts = [head, "", *table(result), "", LEGEND, ""]
-    paths = [f"  {e['name']:<24} {e['method']} {e['path']}" for e in result["endpoints"]]
+    paths = [f"  {e['name']:<27} {e['method']} {e['path']}" for e in result["endpoints"]]
     parts += ["Requests:", *paths, ""]
     again = result.get("framework_floor_at_end")
     if again:
@@ -177,9 +208,12 @@ def render(result: dict) -> str:
     mem = memory_lines(result)
     if mem:
         parts += ["Worker memory:", *mem, ""]
-    parts.append("Targets (issue 3 item 4; medium vs province: python bench/compare.py A.json B.json):")
+    parts.append(
+        "Targets (issue 3 item 4, issue 5 item 6; medium vs province and query counts vs data volume:"
+        " python bench/compare.py A.json B.json):"
+    )
     for check in result.get("targets") or evaluate(result):
-        parts.append(f"  {check['result']:<4}  {check['target']:<40} {check['endpoint']:<24} {check['figure']}")
+        parts.append(f"  {check['result']:<4}  {check['target']:<40} {check['endpoint']:<27} {check['figure']}")
     if result.get("harness_error"):
         parts += ["", f"HARNESS ERROR: {result['harness_error']}"]
     return "\n".join(parts)

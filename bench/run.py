@@ -61,6 +61,44 @@ PG_SETTINGS = [
     "jit",
 ]
 
+# The endpoint catalogue: names in the order they are measured, the demo login each runs as, and the groups
+# `--only` accepts. The foundation's requests are discovered at run time (deep pages, ids); issue 5's are fixed.
+USERS = {"sme": "demo_sme", "officer": "demo_officer", "province": "demo_province"}
+FOUNDATION = {
+    "products_page": "sme",
+    "products_page_deep": "sme",
+    "products_api": "sme",
+    "inbox_page": "officer",
+    "inbox_page_deep": "officer",
+    "applications_api": "officer",
+    "applications_api_deep": "officer",
+    "application_page": "officer",
+    "application_api": "officer",
+    "pool_page": "officer",
+    "pool_api": "officer",
+    "loans_page": "officer",
+    "loans_api": "officer",
+    "submit_api": "sme",
+    "accept_api": "officer",
+}
+DASHBOARD = ("dashboard_page", "dashboard_city_page")
+STATS = (
+    "stats_summary_api",
+    "stats_kpis_api",
+    "stats_series_api",
+    "stats_breakdown_bank_api",
+    "stats_breakdown_region_api",
+)
+ISSUE5 = dict.fromkeys((*DASHBOARD, *STATS), "province")
+CATALOGUE = ["healthz", *FOUNDATION, *ISSUE5]
+GROUPS = {
+    "foundation": list(FOUNDATION),
+    "issue3": list(FOUNDATION),
+    "dashboard": list(DASHBOARD),
+    "stats": list(STATS),
+    "issue5": [*DASHBOARD, *STATS],
+}
+
 
 @dataclass
 class Endpoint:
@@ -78,6 +116,7 @@ class Endpoint:
     instances: int = 1  # captured SQL instances (writes: one per concurrent replayer)
     collect_ids: bool = False  # the created ids feed `ids_from` of a later endpoint
     ids_from: str | None = None
+    issue: int = 3  # whose targets apply (bench.report.evaluate)
 
 
 def log(message: str) -> None:
@@ -98,16 +137,63 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10, help="seconds of each saturating HTTP phase")
     parser.add_argument("--max-requests", type=int, help="also stop a saturating phase after this many requests")
     parser.add_argument("--sql-duration", type=float, default=5, help="seconds of each saturating SQL replay")
-    parser.add_argument("--soak-requests", type=int, default=10_000, help="mixed reads at the end (0: skip)")
+    parser.add_argument(
+        "--soak-requests", type=int, help="mixed reads at the end (0: skip; default 10000, or 0 with --only)"
+    )
     parser.add_argument("--deep-page", type=int, default=200, help="deep page number (or cursor steps + 1)")
     parser.add_argument("--product-filter", default="guarantee_mode=04&amount=500000")
-    parser.add_argument("--only", nargs="*", help="measure only these endpoints (the framework floor always)")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        help="measure only these endpoints or groups, comma- or space-separated (the framework floor always); "
+        f"groups: {', '.join(GROUPS)}; e.g. --only dashboard,stats",
+    )
+    parser.add_argument("--dashboard-path", default="/dashboard/", help="the dashboard page (default range)")
+    parser.add_argument(
+        "--drill-query", default="region=410100", help="query string of the drilled-down dashboard (郑州市)"
+    )
+    parser.add_argument("--stats-series-query", default="", help="query string of /api/v1/stats/series/")
     parser.add_argument("--collectstatic", choices=["auto", "always", "never"], default="auto")
     parser.add_argument("--keep-writes", action="store_true", help="keep the applications the run submitted")
     parser.add_argument("--output-dir", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     args.database_url = args.database_url or f"postgres://postgres@127.0.0.1:5432/xinyidai_{args.scale}"
+    try:
+        args.selected = selection(args.only)
+    except ValueError as error:
+        parser.error(str(error))
+    if args.soak_requests is None:
+        args.soak_requests = 0 if args.only else 10_000
     return args
+
+
+def selection(only: list[str] | None) -> list[str]:
+    """The endpoint names to measure, in catalogue order: every one, or those `--only` names (groups expanded;
+    an accept needs the submissions of the same run)."""
+    if not only:
+        return list(CATALOGUE)
+    wanted = {"healthz"}
+    for item in (part.strip() for value in only for part in value.split(",")):
+        if not item:
+            continue
+        if item in GROUPS:
+            wanted.update(GROUPS[item])
+        elif item in CATALOGUE:
+            wanted.add(item)
+        else:
+            raise ValueError(f"--only: unknown endpoint or group {item!r} (groups: {', '.join(GROUPS)})")
+    if "accept_api" in wanted:
+        wanted.add("submit_api")
+    return [name for name in CATALOGUE if name in wanted]
+
+
+def roles_needed(selected: list[str]) -> list[str]:
+    """The demo logins a selection needs (the foundation's discovery needs both demo_sme and demo_officer)."""
+    roles = set()
+    if any(name in FOUNDATION for name in selected):
+        roles |= {"sme", "officer"}
+    roles |= {ISSUE5[name] for name in selected if name in ISSUE5}
+    return [role for role in USERS if role in roles]
 
 
 # --- facts about the machine, the code and the data --------------------------------------------------------
@@ -161,7 +247,7 @@ def git_info() -> dict:
     }
 
 
-def database_info(database_url: str) -> dict:
+def database_info(database_url: str, usernames: list[str]) -> dict:
     name = urlsplit(database_url).path.lstrip("/")
     if name in CI_DATABASES:
         raise HarnessError(f"refusing to benchmark {name!r}: it is CI's database and a run writes applications")
@@ -175,7 +261,7 @@ def database_info(database_url: str) -> dict:
         if "xinyidai_user" not in tables:
             raise HarnessError(f"{name} has no Xinyidai tables: migrate and seed it (see bench/README.md)")
         users = {r[0] for r in conn.execute("SELECT username FROM xinyidai_user WHERE username LIKE 'demo\\_%'")}
-        missing = {"demo_sme", "demo_officer"} - users
+        missing = set(usernames) - users
         if missing:
             raise HarnessError(f"{name} lacks {sorted(missing)}: run seed_demo on it first (see bench/README.md)")
         counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in MAIN_TABLES if t in tables}  # noqa: S608 (fixed names)
@@ -239,8 +325,8 @@ class Run:
     # --- set-up ---
 
     async def log_in(self) -> None:
-        for role in ("sme", "officer"):
-            username = f"demo_{role}"
+        for role in roles_needed(self.args.selected):
+            username = USERS[role]
             session_id = await client.session_login(self.base, username, self.args.password)
             token = await client.api_token(self.base, username, self.args.password)
             self.tokens[role] = token
@@ -248,7 +334,62 @@ class Run:
             self.headers[("token", role)] = {"Authorization": f"Token {token}"}
 
     async def discover(self) -> list[Endpoint]:
-        """The concrete requests: deep pages that exist, a visible application, an eligible product."""
+        """The concrete requests of the selected endpoints (`--only`), the framework floor first."""
+        selected = self.args.selected
+        endpoints = [Endpoint("healthz", "framework floor", "floor", "floor", "GET", "/healthz/")]
+        if any(name in FOUNDATION for name in selected):
+            endpoints += await self.discover_foundation()
+        if any(name in ISSUE5 for name in selected):
+            endpoints += self.issue5_endpoints()
+        return [e for e in endpoints if e.name in selected]
+
+    def issue5_endpoints(self) -> list[Endpoint]:
+        """The dashboard page and the statistics API (issue 5, item 6), as demo_province (the whole province)."""
+        a = self.args
+        page, api = (
+            {"user": "province", "auth": "session", "issue": 5},
+            {"user": "province", "auth": "token", "issue": 5},
+        )
+        drill = f"{a.dashboard_path}?{a.drill_query}" if a.drill_query else a.dashboard_path
+        series = "/api/v1/stats/series/" + (f"?{a.stats_series_query}" if a.stats_series_query else "")
+        return [
+            Endpoint("dashboard_page", "dashboard, default range", "page", "read", "GET", a.dashboard_path, **page),
+            Endpoint("dashboard_city_page", "dashboard drilled to a city", "page", "read", "GET", drill, **page),
+            Endpoint("stats_summary_api", "stats summary API", "api", "read", "GET", "/api/v1/stats/summary/", **api),
+            Endpoint("stats_kpis_api", "stats KPI API", "api", "read", "GET", "/api/v1/stats/kpis/", **api),
+            Endpoint("stats_series_api", "stats monthly series API", "api", "read", "GET", series, **api),
+            Endpoint(
+                "stats_breakdown_bank_api", "stats by bank API", "api", "read", "GET", "/api/v1/stats/breakdown/bank/",
+                **api,
+            ),
+            Endpoint(
+                "stats_breakdown_region_api", "stats by region API", "api", "read", "GET",
+                "/api/v1/stats/breakdown/region/", **api,
+            ),
+        ]  # fmt: skip
+
+    async def probe(self, endpoints: list[Endpoint]) -> dict[str, dict]:
+        """One untimed GET of each read: the ones that do not answer 200 (not built yet: 404; a page sending
+        the user to log in: 302) are reported and left out instead of being timed as if they worked."""
+        missing = {}
+        for endpoint in endpoints:
+            if endpoint.category != "read" or endpoint.method != "GET":
+                continue
+            headers = self.headers.get((endpoint.auth, endpoint.user or ""), {})
+            status, text, location = await client.probe(self.base, endpoint.path, headers)
+            if status != 200:
+                hint = {404: "not built yet?", 302: "redirected: login or role refused?", 403: "role refused"}
+                missing[endpoint.name] = {
+                    "status": status,
+                    "hint": hint.get(status, "error"),
+                    "location": location,
+                    "body": text[:300],
+                }
+                log(f"{endpoint.name}: GET {endpoint.path} answered {status} ({missing[endpoint.name]['hint']})")
+        return missing
+
+    async def discover_foundation(self) -> list[Endpoint]:
+        """The foundation's requests (issue 3): deep pages that exist, a visible application, an eligible product."""
         a, depth = self.args, self.args.deep_page
         sme_page, officer_page = self.headers[("session", "sme")], self.headers[("session", "officer")]
         sme_api, officer_api = self.headers[("token", "sme")], self.headers[("token", "officer")]
@@ -300,8 +441,7 @@ class Run:
         n = a.concurrency
         sme_s, officer_s = {"user": "sme", "auth": "session"}, {"user": "officer", "auth": "session"}
         sme_t, officer_t = {"user": "sme", "auth": "token"}, {"user": "officer", "auth": "token"}
-        endpoints = [
-            Endpoint("healthz", "framework floor", "floor", "floor", "GET", "/healthz/"),
+        return [
             Endpoint("products_page", "supermarket, filtered, p1", "page", "read", "GET", products, **sme_s),
             Endpoint(
                 "products_page_deep",
@@ -381,21 +521,14 @@ class Run:
                 ids_from="submit_api",
             ),
         ]
-        if a.only:
-            unknown = set(a.only) - {e.name for e in endpoints}
-            if unknown:
-                raise HarnessError(f"--only: unknown endpoints {sorted(unknown)}")
-            wanted = set(a.only) | {"healthz"} | ({"submit_api"} if "accept_api" in a.only else set())
-            endpoints = [e for e in endpoints if e.name in wanted]
-        return endpoints
 
     def capture(self, endpoints: list[Endpoint]) -> dict:
         """Each endpoint's SQL, captured in a separate Django process (bench.capture)."""
         spec = {
             "host": f"{self.server.host}:{self.server.port}",
             "users": {
-                role: {"username": f"demo_{role}", "password": self.args.password, "token": self.tokens[role]}
-                for role in ("sme", "officer")
+                role: {"username": USERS[role], "password": self.args.password, "token": token}
+                for role, token in self.tokens.items()
             },
             "endpoints": [asdict(e) for e in endpoints if e.category != "floor"],
         }
@@ -425,6 +558,12 @@ class Run:
         a = self.args
         await self.log_in()
         endpoints = await self.discover()
+        missing = await self.probe(endpoints)
+        for endpoint in endpoints:
+            if endpoint.name in missing:
+                row = {k: v for k, v in asdict(endpoint).items() if k not in ("instances", "collect_ids", "ids_from")}
+                self.result["endpoints"].append({**row, "http": {}, "sql": None, "unavailable": missing[endpoint.name]})
+        endpoints = [e for e in endpoints if e.name not in missing]
         log("capturing each endpoint's SQL in a separate Django process")
         captured = await asyncio.to_thread(self.capture, endpoints)
         rows = self.result["endpoints"]
@@ -479,6 +618,7 @@ class Run:
                 floor_rps = row["http"]["cN"]["rps"]
             row["ratios"] = ratios(row, floor_rps)
             log(progress_line(row))
+        rows.sort(key=lambda row: CATALOGUE.index(row["name"]))
         # The framework floor again: a drift between the two says the machine was busy with something else.
         floor = endpoints[0]
         again = await client.drive(self.base, self.target(floor), concurrency=a.concurrency, duration=a.duration)
@@ -584,7 +724,7 @@ def ratios(row: dict, floor_rps: float | None) -> dict:
 def progress_line(row: dict) -> str:
     c1, cn, num = row["http"]["c1"], row["http"]["cN"], report.fmt
     text = (
-        f"{row['name']:<22} q={row.get('query_count', '-')!s:<3} c=1 p50 {num(c1['p50_ms'])} p95 {num(c1['p95_ms'])}"
+        f"{row['name']:<27} q={row.get('query_count', '-')!s:<3} c=1 p50 {num(c1['p50_ms'])} p95 {num(c1['p95_ms'])}"
         f" ms | cN {num(cn['rps'], 0)} rps p95 {num(cn['p95_ms'])} ms"
     )
     if row["sql"]:
@@ -643,7 +783,7 @@ def main(argv: list[str] | None = None) -> int:
         result["machine"]["cpu_busy_percent_before"] = busy = cpu_busy()
         if busy > 20:
             log(f"WARNING: {busy}% of the CPU was busy before the run started: the figures will be skewed")
-        result["database"] = database_info(args.database_url)
+        result["database"] = database_info(args.database_url, [USERS[r] for r in roles_needed(args.selected)])
         wrote = True  # from here on the run may write applications: clean them up
         result["database"].update(prepare(args, env))
         log(f"starting gunicorn on {server.base_url} ({args.workers} workers x {args.threads} threads)")

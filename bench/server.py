@@ -53,7 +53,9 @@ def statics_stale() -> bool:
     if not manifest.exists():
         return True
     built = manifest.stat().st_mtime
-    sources = [ROOT / "static", ROOT / "package-lock.json", ROOT / "requirements.txt"]
+    # node_modules/.package-lock.json: npm rewrites it on every install (a new vendor package, e.g. ECharts).
+    sources = [ROOT / "static", ROOT / "package-lock.json", ROOT / "node_modules" / ".package-lock.json"]
+    sources += [ROOT / "requirements.txt", ROOT / "xinyidai" / "settings.py"]  # settings: STATICFILES_DIRS
     for source in sources:
         paths = source.rglob("*") if source.is_dir() else [source]
         if any(p.stat().st_mtime > built for p in paths if p.exists()):

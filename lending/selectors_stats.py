@@ -107,8 +107,9 @@ def _normalise(values: dict) -> dict:
     result = {}
     for name, value in values.items():
         name = name.removeprefix("s_")
-        result[name] = Decimal(value).quantize(Decimal("0.01")) if name.removesuffix("_to_date") in MONEY_FIGURES \
-            else value
+        result[name] = (
+            Decimal(value).quantize(Decimal("0.01")) if name.removesuffix("_to_date") in MONEY_FIGURES else value
+        )
     return result
 
 
@@ -373,8 +374,7 @@ def summary(*, region: Region, as_of: datetime.date | None = None) -> dict:
         "disbursed_count": values["disbursed_count_to_date"],
         "new_first_loan_customers": figures_now["new_first_loan_customers"],
         "targets": [
-            target_progress(target=t, figures=figures_now, as_of=period_end,
-                            series=cumulative_series(series, t.metric))
+            target_progress(target=t, figures=figures_now, as_of=period_end, series=cumulative_series(series, t.metric))
             for t in targets
         ],  # fmt: skip
     }

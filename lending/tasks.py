@@ -1,11 +1,57 @@
 """Thin Celery wrappers around lending services."""
 
-from celery import shared_task
+import datetime
+import logging
 
+from celery import shared_task
+from django.db import connection
+
+from lending import rollups
+from lending.models.stats import StatsRefresh
 from lending.services.demands import demand_claims_release_expired as _release
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
 def demand_claims_release_expired() -> int:
     """Return demands whose claim deadline passed to the pool (Celery beat, every 15 minutes)."""
     return _release()
+
+
+def _needs_postgresql() -> dict | None:
+    # The rollups are PostgreSQL SQL (COPY, GROUPING SETS, advisory locks); `make run` on SQLite has none.
+    if connection.vendor == "postgresql":
+        return None
+    logger.warning("statistics refresh skipped: the rollups need PostgreSQL, this database is %s", connection.vendor)
+    return {"skipped": f"the rollups need PostgreSQL, not {connection.vendor}"}
+
+
+def _report(result) -> dict:
+    return {"kind": result.kind, "cells": result.cells, "months": result.months, "seconds": round(result.seconds, 3)}
+
+
+@shared_task(acks_late=True)
+def stats_refresh(requested_at: str | None = None) -> dict:
+    """Incremental rollup refresh (Celery beat every 5 minutes, and once after each feedback post or batch).
+
+    `requested_at` (ISO 8601, sent when the feedback committed) debounces the per-feedback requests: when a
+    refresh that started at or after that moment has already finished, it saw the feedback, so this one only
+    returns a note. A burst of posts thus costs one or two refreshes, not one each."""
+    skipped = _needs_postgresql()
+    if skipped:
+        return skipped
+    if requested_at:
+        since = datetime.datetime.fromisoformat(requested_at)
+        done = StatsRefresh.objects.filter(finished_at__isnull=False, started_at__gte=since).order_by("started_at")
+        covering = done.values_list("started_at", flat=True).first()
+        if covering is not None:
+            return {"skipped": f"a refresh started at {covering.isoformat()} already covers {requested_at}"}
+    return _report(rollups.stats_refresh())
+
+
+@shared_task(acks_late=True)
+def stats_rebuild() -> dict:
+    """Recompute every rollup from the raw tables (Celery beat, nightly at 02:30): picks up what the
+    incremental refresh leaves to it, such as an enterprise that moved to another region or size class."""
+    return _needs_postgresql() or _report(rollups.stats_rebuild())

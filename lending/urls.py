@@ -1,8 +1,8 @@
 """Lending pages: the product supermarket, demands and the pool, applications and loans."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from lending.views import applications, demands, feedback, loans, products, targets
+from lending.views import applications, dashboard, demands, feedback, loans, products, targets
 
 app_name = "lending"
 
@@ -42,4 +42,9 @@ urlpatterns = [
     path("loans/feedback/<int:pk>/errors.csv", feedback.feedback_batch_errors_csv, name="feedback_batch_errors_csv"),
     path("targets/", targets.target_list, name="target_list"),
     path("targets/new/", targets.target_add, name="target_add"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/pdf/", dashboard.dashboard_pdf, name="dashboard_pdf"),
+    re_path(
+        r"^dashboard/export/(?P<table>[a-z_]+)\.(?P<fmt>csv|xlsx)$", dashboard.dashboard_export, name="dashboard_export"
+    ),
 ]

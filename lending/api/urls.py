@@ -4,7 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from lending.api.feedback import register as register_feedback
-from lending.api.stats import StatsSummaryView
+from lending.api.stats import StatsBreakdownView, StatsKpisView, StatsSeriesView, StatsSummaryView
 from lending.api.views import (
     ApplicationViewSet,
     ClaimViewSet,
@@ -23,4 +23,10 @@ router.register("applications", ApplicationViewSet, basename="api-application")
 router.register("loans", LoanViewSet, basename="api-loan")
 register_feedback(router)  # /loans/{id}/repayments/, balances/, write-off/, close/
 
-urlpatterns = [path("stats/summary/", StatsSummaryView.as_view(), name="api-stats-summary"), *router.urls]
+urlpatterns = [
+    path("stats/summary/", StatsSummaryView.as_view(), name="api-stats-summary"),
+    path("stats/kpis/", StatsKpisView.as_view(), name="api-stats-kpis"),
+    path("stats/series/", StatsSeriesView.as_view(), name="api-stats-series"),
+    path("stats/breakdown/<str:dim>/", StatsBreakdownView.as_view(), name="api-stats-breakdown"),
+    *router.urls,
+]

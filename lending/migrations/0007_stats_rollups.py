@@ -133,15 +133,15 @@ class Migration(migrations.Migration):
         # reported at zero (the day itself is unknown; the month-end balances agree either way).
         migrations.RunSQL(
             sql="""
-                UPDATE lending_loan l SET closed_on = COALESCE(
+                UPDATE lending_loan SET closed_on = COALESCE(
                     (SELECT max(e.on_date) FROM lending_loanevent e
-                      WHERE e.loan_id = l.id AND e.kind IN ('closure', 'write_off')),
-                    CASE WHEN l.status = 'closed'
-                         THEN (SELECT max(r.paid_on) FROM lending_repayment r WHERE r.loan_id = l.id)
+                      WHERE e.loan_id = lending_loan.id AND e.kind IN ('closure', 'write_off')),
+                    CASE WHEN lending_loan.status = 'closed'
+                         THEN (SELECT max(r.paid_on) FROM lending_repayment r WHERE r.loan_id = lending_loan.id)
                          ELSE (SELECT min(s.month) FROM lending_balancesnapshot s
-                                WHERE s.loan_id = l.id AND s.balance = 0) END,
-                    CASE WHEN l.status = 'closed' THEN l.maturity_on ELSE CURRENT_DATE END)
-                WHERE l.status <> 'live' AND l.closed_on IS NULL
+                                WHERE s.loan_id = lending_loan.id AND s.balance = 0) END,
+                    CASE WHEN lending_loan.status = 'closed' THEN lending_loan.maturity_on ELSE CURRENT_DATE END)
+                WHERE status <> 'live' AND closed_on IS NULL
             """,
             reverse_sql=migrations.RunSQL.noop,
         ),

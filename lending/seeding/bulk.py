@@ -64,6 +64,7 @@ from lending.models import (
     Product,
     Repayment,
 )
+from lending.models.stats import StatsRefresh
 from lending.seeding import feedback as fb
 from lending.seeding import generators as gen
 from lending.seeding import province as pv
@@ -73,6 +74,7 @@ from lending.seeding.catalog import ANCHOR_PRODUCTS, PROVINCE, TEMPLATES_BY_KEY,
 from lending.seeding.demo import (
     DEFAULT_PASSWORD,
     DEFAULT_SEED,
+    DEMO_HEAD_OFFICE,
     DEMO_OFFICER_BRANCH,
     DEMO_SME,
     DEMO_SME_APPLICATIONS,
@@ -80,6 +82,7 @@ from lending.seeding.demo import (
     DEMO_USERS,
     FIRST_LOAN_SHARE,
     REJECT_WEIGHTS,
+    rebuild_rollups,
     recompute_evaluations,
 )
 from lending.seeding.scales import Scale
@@ -428,6 +431,9 @@ class BulkSeeder:
                 message += " It was seeded before credit records existed: recreate the database to get them."
             elif not BalanceSnapshot.objects.exists():
                 message += " It was seeded before bank feedback existed: recreate the database to get it."
+            if not StatsRefresh.objects.exists():
+                self._rollups()
+                message += " Its statistics rollups were missing: rebuilt."
             return BulkResult(created=False, seconds=self._elapsed(), stages=[], message=message)
         self.outer_atomic = connection.in_atomic_block
         with connection.cursor() as cursor:
@@ -455,10 +461,19 @@ class BulkSeeder:
         label = "vacuum analyze" if vacuum else "analyze"
         self.stages.append(StageTiming(label, time.monotonic() - started, Counter()))
         self._progress(f"{label}: {time.monotonic() - started:.1f}s")
+        self._rollups()
         seconds = recompute_evaluations(self._progress)
         if seconds is not None:
             self.stages.append(StageTiming("evaluations", seconds, Counter()))
         return BulkResult(created=True, seconds=self._elapsed(), stages=self.stages)
+
+    def _rollups(self) -> None:
+        """The dashboard's statistics rollups from the loaded rows (a full rebuild), then their planner stats."""
+        started = time.monotonic()
+        rebuild_rollups(self._progress)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE lending_statscell, lending_statsrollup, lending_statsday")
+        self.stages.append(StageTiming("rollups", time.monotonic() - started, Counter()))
 
     def _elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -707,15 +722,17 @@ class BulkSeeder:
                                     joined=self.as_of - DEMO_SME.joined_days_ago * D))  # fmt: skip
         for inst in self.insts:
             for n in (1, 2):
-                is_demo = inst.code == DEMO_OFFICER_BRANCH and n == 1
+                login = {DEMO_OFFICER_BRANCH: "demo_officer", DEMO_HEAD_OFFICE: "demo_head_office"}.get(inst.code)
+                login = login if n == 1 else None
                 code = inst.code.lower().replace("-", "_")
-                username = "demo_officer" if is_demo else (f"{code}_hq_{n}" if inst.is_head else f"{code}_{n}")
+                username = login or (f"{code}_hq_{n}" if inst.is_head else f"{code}_{n}")
                 uid = self._id("user")
                 inst.officers.append(uid)
+                # demo_head_office took over a generated officer: its name is still drawn (later rows unchanged).
+                name = demo["demo_officer"].full_name if login == "demo_officer" else gen.person_name(rng)
                 add("user", self._user_line(
-                    uid, username, role=User.Role.OFFICER,
-                    full_name=demo["demo_officer"].full_name if is_demo else gen.person_name(rng),
-                    phone=gen.mobile_phone(rng), password=self.password_hash if is_demo else UNUSABLE_PASSWORD,
+                    uid, username, role=User.Role.OFFICER, full_name=demo[login].full_name if login else name,
+                    phone=gen.mobile_phone(rng), password=self.password_hash if login else UNUSABLE_PASSWORD,
                     joined=self.as_of - rng.randint(1100, 1500) * D, institution=inst.id,
                 ))  # fmt: skip
         self.demo_officer = self.insts[self.inst_index[DEMO_OFFICER_BRANCH]].officers[0]

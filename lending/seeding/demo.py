@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum, prefetch_related_objects
 from django.utils import timezone
 
@@ -41,6 +41,8 @@ from lending.models import (
     RejectReason,
     Repayment,
 )
+from lending.models.stats import StatsRefresh
+from lending.rollups import stats_rebuild
 from lending.seeding import feedback as fb
 from lending.seeding import generators as gen
 from lending.seeding import records as rec
@@ -99,6 +101,7 @@ DEMO_SME_APPLICATIONS = (
     ("ZYB-410100", "专精特新贷", "submitted", 0.4, 500, 24, "研发人员薪酬"),
 )
 DEMO_OFFICER_BRANCH = "ZYB-410100"
+DEMO_HEAD_OFFICE = "ZYB"  # demo_officer's bank: demo_head_office sees its figures across the province
 # Other firms' applications waiting in the demo officer's inbox.
 DEMO_INBOX = ("submitted", "submitted", "overdue", "accepted", "accepted", "approved")
 
@@ -127,6 +130,7 @@ class DemoUser:
 DEMO_USERS = (
     DemoUser("demo_sme", User.Role.SME, "李静"),
     DemoUser("demo_officer", User.Role.OFFICER, "王磊"),
+    DemoUser("demo_head_office", User.Role.OFFICER, "周建国"),
     DemoUser("demo_province", User.Role.STAFF, "赵立新"),
     DemoUser("demo_city", User.Role.STAFF, "孙悦"),
     DemoUser("demo_admin", User.Role.ADMIN, "平台管理员"),
@@ -233,6 +237,9 @@ class DemoSeeder:
         if self.already_seeded():
             added = self._complete_credit_information()
             added = self._complete_feedback() or added
+            added = self._complete_head_office_login() or added
+            if added or not StatsRefresh.objects.exists():
+                rebuild_rollups(self._progress)
             if added:
                 return self._result(created=True)
             self.log("Demo data already present (demo_sme represents the demo enterprise); nothing changed.")
@@ -249,6 +256,7 @@ class DemoSeeder:
             self._seed_feedback()
             self._ensure_officer_authorization()
         recompute_evaluations(self._progress)
+        rebuild_rollups(self._progress)
         return self._result(created=True)
 
     @staticmethod
@@ -347,15 +355,20 @@ class DemoSeeder:
             count = 1 if is_head or institution.region.code != ZHENGZHOU else 2
             for n in range(1, count + 1):
                 username = f"{code.lower().replace('-', '_')}_{n}" if not is_head else f"{code.lower()}_hq_{n}"
-                is_demo = code == DEMO_OFFICER_BRANCH and n == 1
+                login = {DEMO_OFFICER_BRANCH: "demo_officer", DEMO_HEAD_OFFICE: "demo_head_office"}.get(code)
+                login = login if n == 1 else None
+                # demo_head_office took over a generated officer: its name is still drawn, so every later name
+                # and phone comes out as before.
+                name = demo["demo_officer"].full_name if login == "demo_officer" else gen.person_name(self.people)
                 officer = self._user(
-                    "demo_officer" if is_demo else username, demo=is_demo, role=User.Role.OFFICER,
-                    full_name=demo["demo_officer"].full_name if is_demo else gen.person_name(self.people),
+                    login or username, demo=login is not None, role=User.Role.OFFICER,
+                    full_name=demo[login].full_name if login else name,
                     phone=gen.mobile_phone(self.people), institution=institution,
                     joined_days_ago=self.people.randint(560, 1000),
                 )  # fmt: skip
                 self.officers[code].append(officer)
         self.users["demo_officer"] = self.officers[DEMO_OFFICER_BRANCH][0]
+        self.users["demo_head_office"] = self.officers[DEMO_HEAD_OFFICE][0]
         officers = sum(len(v) for v in self.officers.values())
         self._progress(f"people: {officers} bank officers, 2 government staff, 1 admin ({self.users_created} created)")
 
@@ -992,6 +1005,20 @@ class DemoSeeder:
         counts = f"{len(snapshots)} month-end balances, {len(repayments)} repayments"
         self._progress(f"bank feedback: {counts} for {len(loans)} loans")
 
+    def _complete_head_office_login(self) -> bool:
+        """A demo database seeded before demo_head_office existed gets it now, at demo_officer's head office and
+        with the demo logins' password as it stands; False when it is there already."""
+        if User.objects.filter(username="demo_head_office").exists():
+            return False
+        officer = User.objects.select_related("institution").get(username="demo_officer")
+        demo = {u.username: u for u in DEMO_USERS}["demo_head_office"]
+        User.objects.create(
+            username=demo.username, password=officer.password, role=User.Role.OFFICER, full_name=demo.full_name,
+            institution=officer.institution.head_office,
+        )  # fmt: skip
+        self._progress(f"demo_head_office added at {officer.institution.head_office.name}")
+        return True
+
     def _ensure_officer_authorization(self) -> None:
         """demo_officer can open the demo enterprise's profile at once: its institution holds a live consent."""
         officer = User.objects.select_related("institution").get(username="demo_officer")
@@ -1031,7 +1058,10 @@ def logins() -> list[tuple[str, str, str]]:
             belongs = f"{ent.name} ({ent.uscc}, {ent.region.name})" if ent else "-"
         elif user.is_officer:
             inst = user.institution
-            belongs = f"{inst.name} ({inst.parent.name} branch, {inst.region.name})" if inst.parent else inst.name
+            if inst.parent:
+                belongs = f"{inst.name} ({inst.parent.name} branch, {inst.region.name})"
+            else:
+                belongs = f"{inst.name} (head office: the bank's figures across the province)"
         elif user.is_gov_staff:
             belongs = f"{user.region.name} {user.region.code}"
         else:
@@ -1052,6 +1082,17 @@ def recompute_evaluations(progress: Callable[[str], None]) -> float | None:
     seconds = time.monotonic() - started
     progress(f"evaluations: {count:,} enterprises evaluated in {seconds:.1f}s")
     return seconds
+
+
+def rebuild_rollups(progress: Callable[[str], None]) -> float | None:
+    """Rebuild the statistics rollups (lending.rollups.stats_rebuild) after seeding; its seconds. The rollups
+    are PostgreSQL SQL: on another database the dashboard stays empty and this says so."""
+    if connection.vendor != "postgresql":
+        progress(f"statistics rollups: need PostgreSQL, this database is {connection.vendor}; skipped")
+        return None
+    result = stats_rebuild()
+    progress(f"statistics rollups: {result.cells:,} cells over {result.months} months in {result.seconds:.1f}s")
+    return result.seconds
 
 
 def _by(qs, field_name: str) -> str:

@@ -21,16 +21,18 @@ ZERO = Decimal("0.00")
 
 
 def feedback_stats_enqueue() -> None:
-    """Ask for a statistics refresh after the current transaction commits, if the rollup task exists.
+    """Ask for one incremental statistics refresh (lending.tasks.stats_refresh) once the current transaction
+    commits: after a feedback post, or after a whole CSV batch.
 
-    NOTE: `lending.tasks.stats_refresh` belongs to the rollups work (issue 5 item 2), which may not exist yet;
-    until it does this does nothing. It takes no arguments: the refresh is incremental on its own.
-    """
+    `requested_at` is taken at commit, not before: a refresh that starts after it sees the feedback, so the
+    task can skip when such a refresh has already finished. A failure to enqueue (broker down) is logged and
+    does not undo or fail the feedback, which the beat's next refresh picks up anyway."""
     from lending import tasks  # late: tasks imports services
 
-    task = getattr(tasks, "stats_refresh", None)
-    if task is not None:
-        transaction.on_commit(lambda: task.delay())
+    def send():
+        tasks.stats_refresh.delay(requested_at=timezone.now().isoformat())
+
+    transaction.on_commit(send, robust=True)
 
 
 def _invalid(field: str, message) -> DomainError:

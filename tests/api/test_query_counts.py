@@ -1,14 +1,20 @@
 """Every list endpoint runs the same number of queries for 3 rows and for 30 (no N+1), and exactly the number
 recorded in EXPECTED_QUERIES, so that a new query is a decision someone explains rather than an accident."""
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
+from lending.models import ProductType
+from lending.models.targets import Target
+from lending.rollups import stats_rebuild
 from tests.api.utils import token_client
 from tests.factories import (
     ApplicationFactory,
@@ -17,9 +23,12 @@ from tests.factories import (
     CityFactory,
     DemandClaimFactory,
     DemandFactory,
+    EnterpriseFactory,
+    InstitutionFactory,
     LoanFactory,
     OfficerFactory,
     ProductFactory,
+    ProvinceFactory,
     SectionFactory,
     SmeUserFactory,
     StaffFactory,
@@ -197,3 +206,118 @@ COVERED_ELSEWHERE = {
         "tests/api/test_reports_api.py::test_list_is_scoped_and_its_query_count_does_not_grow_with_rows"
     ),
 }
+
+
+# --- statistics endpoints ---------------------------------------------------------------------------------------
+# Figures come from the rollups (lending.selectors_stats): a handful of rows by (region, breakdown, month range)
+# whatever the number of loans. tests/api/test_stats_api.py checks the figures themselves.
+
+STATS_EXPECTED_QUERIES = {
+    # token, region (with parents), figures, monthly series (for the trends), targets, last refresh
+    "summary (staff)": 6,
+    # token, region, figures, last refresh, the region's subtree ids, institutions, products, open demands
+    "kpis (staff)": 8,
+    # token, officer's institution, the province, figures, last refresh, subtree ids, institutions, products
+    # (a bank's view has no open demands)
+    "kpis (head office)": 8,
+    # token, region, series, last refresh
+    "series (staff)": 4,
+    # token, officer's institution, the province, series, last refresh
+    "series (head office)": 5,
+    # token, region, rows, bank names, last refresh
+    "breakdown by bank (staff)": 5,
+    # token, region, rows (labels from the choices), last refresh
+    "breakdown by product type (staff)": 4,
+    # token, region, child regions, their rows, last refresh
+    "breakdown by region (staff)": 5,
+    # token, officer's institution, the province, the bank's branch ids, rows, branch names, last refresh
+    "breakdown by branch (head office)": 7,
+    # token, officer's institution, the province, child regions, their rows, last refresh
+    "breakdown by region (head office)": 6,
+}
+
+
+def _months_ago(n: int) -> datetime.date:
+    first = timezone.localdate().replace(day=1)
+    for _ in range(n):
+        first = (first - datetime.timedelta(days=1)).replace(day=1)
+    return first
+
+
+@dataclass
+class StatsScene:
+    head: object  # one bank's head office: every loan is from one of its branches
+    staff: object  # province staff
+    head_officer: object
+
+
+@pytest.fixture
+def stats_scene() -> StatsScene:
+    head = InstitutionFactory()
+    Target.objects.create(metric="balance", value=Decimal("1000000000"), deadline=datetime.date(2030, 12, 31),
+                          region=ProvinceFactory())  # fmt: skip
+    return StatsScene(
+        head=head, staff=StaffFactory(region=ProvinceFactory()), head_officer=OfficerFactory(institution=head)
+    )
+
+
+def _stats_loans(scene: StatsScene, n: int) -> None:
+    """n loans, each from a new branch, of a new enterprise, with its own product type, guarantee mode and month."""
+    types, modes, sizes = list(ProductType.values), ["01", "02", "03", "04"], ["micro", "small", "medium"]
+    for i in range(n):
+        branch = BranchFactory(parent=scene.head)
+        product = ProductFactory(institution=branch, product_type=types[i % len(types)])
+        LoanFactory(
+            application__product=product, application__enterprise=EnterpriseFactory(size_class=sizes[i % 3]),
+            guarantee_mode=modes[i % 4], first_loan_attested=True, disbursed_on=_months_ago(i % 3).replace(day=1),
+        )  # fmt: skip
+    stats_rebuild()
+
+
+def _disbursed(body: dict) -> int:
+    if "rows" in body:
+        return sum(row["disbursed_count"] for row in body["rows"])
+    if "months" in body:
+        return sum(month["disbursed_count"] for month in body["months"])
+    return body["disbursed_count"]
+
+
+STATS_RANGE = {"from": f"{_months_ago(2):%Y-%m}"}
+STATS_ENDPOINTS = {
+    "summary (staff)": ("/api/v1/stats/summary/", "staff"),
+    "kpis (staff)": ("/api/v1/stats/kpis/", "staff"),
+    "kpis (head office)": ("/api/v1/stats/kpis/", "head_officer"),
+    "series (staff)": ("/api/v1/stats/series/", "staff"),
+    "series (head office)": ("/api/v1/stats/series/", "head_officer"),
+    "breakdown by bank (staff)": ("/api/v1/stats/breakdown/bank/", "staff"),
+    "breakdown by product type (staff)": ("/api/v1/stats/breakdown/product_type/", "staff"),
+    "breakdown by region (staff)": ("/api/v1/stats/breakdown/region/", "staff"),
+    "breakdown by branch (head office)": ("/api/v1/stats/breakdown/branch/", "head_officer"),
+    "breakdown by region (head office)": ("/api/v1/stats/breakdown/region/", "head_officer"),
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", list(STATS_ENDPOINTS))
+def test_stats_query_count_is_constant(stats_scene, name):
+    url, viewer = STATS_ENDPOINTS[name]
+    client = token_client(getattr(stats_scene, viewer))
+
+    def measure(loans: int) -> tuple[int, list[str]]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url, {} if "summary" in url else STATS_RANGE)
+        assert response.status_code == 200, response.json()
+        assert _disbursed(response.json()) == loans, "the viewer should see every loan made for this test"
+        return len(ctx.captured_queries), [q["sql"] for q in ctx.captured_queries]
+
+    _stats_loans(stats_scene, 3)
+    few, _sql = measure(3)
+    _stats_loans(stats_scene, 27)
+    many, sql = measure(30)
+
+    listing = "\n".join(f"  {i + 1}. {q}" for i, q in enumerate(sql))
+    assert few == many, f"GET {url} ({name}): {few} queries for 3 loans but {many} for 30:\n{listing}"
+    assert many == STATS_EXPECTED_QUERIES[name], (
+        f"GET {url} ({name}) now runs {many} queries, not {STATS_EXPECTED_QUERIES[name]}. If the change is "
+        f"intended, update STATS_EXPECTED_QUERIES in {__name__} and explain the new query in its comment.\n{listing}"
+    )

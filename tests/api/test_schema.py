@@ -45,7 +45,14 @@ EXPECTED_OPERATIONS = {
     *(("post", f"/api/v1/applications/{{id}}/{a}/") for a in ("withdraw", "decline")),
     ("get", "/api/v1/loans/"),
     ("get", "/api/v1/loans/{id}/"),
+    *(("get", f"/api/v1/stats/{name}/") for name in ("summary", "kpis", "series", "breakdown/{dim}")),
 }
+STATS_PATHS = (
+    "/api/v1/stats/summary/",
+    "/api/v1/stats/kpis/",
+    "/api/v1/stats/series/",
+    "/api/v1/stats/breakdown/{dim}/",
+)
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
 
@@ -104,7 +111,7 @@ def test_every_error_answer_is_documented_with_the_error_shape(schema):
 
 def test_lists_are_paginated(schema):
     for method, path, operation in _operations(schema):
-        single_objects = ("/api/v1/enterprise/", "/api/v1/stats/summary/")
+        single_objects = ("/api/v1/enterprise/", *STATS_PATHS)  # a statistics answer is one object, not a page
         if method == "get" and "{id}" not in path and path not in single_objects:
             ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
             page = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]

@@ -130,10 +130,11 @@ def test_a_batch_asks_for_one_stats_refresh(bank, monkeypatch, django_capture_on
     class Fake:
         calls = 0
 
-        def delay(self):
+        def delay(self, **kwargs):
+            assert set(kwargs) == {"requested_at"}
             Fake.calls += 1
 
-    monkeypatch.setattr(tasks, "stats_refresh", Fake(), raising=False)
+    monkeypatch.setattr(tasks, "stats_refresh", Fake())
     make_loan(bank, contract_number="HT-1")
     rows = "".join(f"HT-1,repayment,{today()},1.00,TX-{i}\n" for i in range(5))
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,5 +1,5 @@
-"""seed_demo --scale demo: the five demo logins, valid and varied data written through the services,
-idempotence, and determinism of the generators."""
+"""seed_demo --scale demo: the demo logins, valid and varied data written through the services, the dashboard's
+rollups, idempotence, and determinism of the generators."""
 
 import datetime
 import io
@@ -9,11 +9,13 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.db.models import Sum
 from django.utils import timezone
 from stdnum.cn import uscc as stdnum_uscc
 
 from creditinfo.models import Enterprise, EnterpriseMembership
 from lending.models import Application, CreditDecision, DemandClaim, FinancingDemand, Loan, Product
+from lending.models.stats import StatsRefresh, StatsRollup
 from lending.seeding import generators as gen
 from lending.seeding.demo import DEFAULT_SEED, DEMO_SME, DEMO_USERS, planned_enterprises
 from lending.seeding.scales import SCALES
@@ -63,6 +65,9 @@ def test_demo_logins_have_their_roles_and_can_authenticate(reference_data):
     assert officer.institution.name == "中原银行郑州分行"
     assert officer.institution.parent.name == "中原银行" and officer.institution.parent.region.code == "410000"
     assert officer.institution.region.code == "410100"
+    head = users["demo_head_office"]  # the same bank's head office: its figures across the province
+    assert head.role == User.Role.OFFICER and head.institution == officer.institution.parent
+    assert head.institution.parent is None and head.full_name
 
     assert users["demo_province"].role == User.Role.STAFF and users["demo_province"].region.code == "410000"
     assert users["demo_city"].role == User.Role.STAFF and users["demo_city"].region.code == "410100"
@@ -153,6 +158,24 @@ def test_seeded_data_is_valid_and_covers_every_state(reference_data):
     assert products["listed"] >= 30 and products["unlisted"] >= 1
     credit = Product.objects.filter(guarantee_mode="04").count()
     assert credit > Product.objects.count() / 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_dashboard_rollups_are_built_from_the_seeded_loans(reference_data):
+    seed()
+    assert StatsRefresh.objects.get().kind == StatsRefresh.Kind.FULL
+    province, month = Region.objects.get(code="410000"), timezone.localdate().replace(day=1)
+    rollups = StatsRollup.objects.filter(region=province, month__lte=month)
+    total = rollups.filter(dim="", key="")
+    live = Loan.objects.filter(status=Loan.Status.LIVE)
+    # Today's balance is the loans' own outstanding balances; disbursed to date, every loan's principal.
+    assert total.get(month=month).balance == live.aggregate(s=Sum("outstanding_balance"))["s"] > 0
+    assert total.aggregate(s=Sum("disbursed_amount"))["s"] == Loan.objects.aggregate(s=Sum("principal"))["s"]
+    head = User.objects.get(username="demo_head_office").institution
+    mine = live.filter(institution__in=head.subtree_ids())
+    bank_row = rollups.get(dim="bank", key=str(head.pk), month=month)
+    assert bank_row.balance == mine.aggregate(s=Sum("outstanding_balance"))["s"] > 0
 
 
 @pytest.mark.django_db

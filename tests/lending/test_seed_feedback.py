@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from lending.models import BalanceSnapshot, Loan, Repayment
@@ -220,7 +221,7 @@ def test_demo_feedback_is_deterministic_idempotent_and_completes_an_older_databa
     # A demo database seeded before bank feedback existed gets the same feedback on the next run.
     BalanceSnapshot.objects.all().delete()
     Repayment.objects.all().delete()
-    Loan.objects.update(outstanding_balance=0, status=Loan.Status.CLOSED)
+    Loan.objects.update(outstanding_balance=0, status=Loan.Status.CLOSED, closed_on=F("maturity_on"))
     output = seed_demo()
     assert "nothing changed" not in output and "bank feedback" in output
     assert feedback_rows() == first

@@ -1,6 +1,6 @@
 """Seed demo data: banks and branches, officers, government staff, enterprises, products, demands,
 applications through their whole lifecycle, loans, and public credit records (lending.seeding.records), then
-the credit evaluations. Deterministic for a seed, safe to re-run.
+the credit evaluations and the dashboard's statistics rollups. Deterministic for a seed, safe to re-run.
 
     manage.py seed_demo --scale demo [--seed 20261127] [--password 'Xinyidai#2026']
     manage.py seed_demo --scale medium|province [--seed N] [--as-of YYYY-MM-DD]
@@ -57,7 +57,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--password",
             default=DEFAULT_PASSWORD,
-            help=f"password of the five demo logins (default {DEFAULT_PASSWORD}); other seeded users cannot log in",
+            help=f"password of the demo logins (default {DEFAULT_PASSWORD}); other seeded users cannot log in",
         )
         parser.add_argument(
             "--as-of",
