@@ -98,6 +98,7 @@ class EnterpriseMembership(models.Model):
     class Meta:
         verbose_name = _("enterprise membership")
         verbose_name_plural = _("enterprise memberships")
+        indexes = [models.Index(fields=["created_at"], name="membership_created_at")]  # the rollups' change scan
 
     def __str__(self):
         return f"{self.user} @ {self.enterprise}"

@@ -1,13 +1,13 @@
 """Refreshing the statistics rollups (lending.models.stats) from the raw tables, incrementally.
 
-A refresh finds the *firm cells* (an enterprise's region, industry section and size class) whose figures
-may have changed since the last refresh began, and from which month: loan feedback (every service writes a
+A refresh finds the *firm cells* (an enterprise's region, industry section and size class) whose figures may
+have changed since the last refresh began, and from which month: loan feedback (every service writes a
 LoanEvent) from the month of its date, new loans from their disbursal month, credit decisions, demands and
-their pick-up, and new registrations from their own month. For each month from the earliest of those to the
-current one it recomputes those cells' leaf rows (StatsCell) from the raw tables in two statements, then the
-region rows (StatsRollup) of their regions and the regions above them from the leaf. A full rebuild is the
-same with every cell dirty from the first month. Both run under one advisory lock, in one transaction, so
-readers see either the old figures or the new ones.
+their pick-up, and new registrations (a claimed skeleton by its new membership) from their own month. For each
+month from the earliest of those to the current one it recomputes those cells' leaf rows (StatsCell) from the
+raw tables in two statements, then the region rows (StatsRollup) of their regions and the regions above them
+from the leaf. A full rebuild is the same with every cell dirty from the first month. Both run under one
+advisory lock, in one transaction, so readers see either the old figures or the new ones.
 
 Definitions (DOMAIN.md §4), all per month m, with E the last day of m:
 - balance of a loan at E: 0 once closed or written off (closed_on <= E); else the balance the bank reported
@@ -162,6 +162,10 @@ CHANGED_CELLS = f"""
         UNION ALL
         SELECT e.id, date_trunc('month', e.created_at AT TIME ZONE %(tz)s)::date
           FROM creditinfo_enterprise e WHERE e.created_at >= %(since)s
+        UNION ALL  -- a claimed skeleton becomes a registration (of its creation month) without a new row
+        SELECT e.id, date_trunc('month', e.created_at AT TIME ZONE %(tz)s)::date
+          FROM creditinfo_enterprisemembership em JOIN creditinfo_enterprise e ON e.id = em.enterprise_id
+         WHERE em.created_at >= %(since)s
     )
     SELECT ent.region_id, ent.section, ent.size_class, min(c.month)
       FROM changes c JOIN ({ENTERPRISE_CELL}) ent ON ent.id = c.enterprise_id
@@ -317,36 +321,54 @@ def _recompute_months(cursor, first: datetime.date, last: datetime.date) -> int:
     return done
 
 
+def _refresh_sql(cursor, kind: str, since: datetime.datetime | None) -> tuple[int, int]:
+    """The PostgreSQL refresh: the dirty cells into tmp_dirty, then month by month; returns (cells, months)."""
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+    calendar_fill()
+    _dimension_tables(cursor)
+    params = {"since": since, "tz": settings.TIME_ZONE}
+    if kind == StatsRefresh.Kind.FULL:
+        cursor.execute(FIRST_MONTH, params)
+        first = cursor.fetchone()[0]
+        cursor.execute("TRUNCATE lending_statscell, lending_statsrollup")
+        cursor.execute(ALL_CELLS)
+        cells = [(*row, first) for row in cursor.fetchall()] if first else []
+    else:
+        cursor.execute(CHANGED_CELLS, params)
+        cells = cursor.fetchall()
+    columns = "region_id integer, section varchar(1), size_class varchar(8), from_month date"
+    _temp_table(cursor, "tmp_dirty", columns, cells)
+    months = 0
+    if cells:
+        first = min(month for *_cell, month in cells)
+        months = _recompute_months(cursor, first, month_start(timezone.localdate()))
+    return len(cells), months
+
+
+def _refresh_python() -> tuple[int, int]:
+    """Any other database (`make run` on SQLite, demo scale): every row recomputed in Python, whatever changed."""
+    from lending import rollups_python  # late: only this path needs it
+
+    rows = rollups_python.expected_rows()
+    cells = rollups_python.rows_write(rows)
+    return cells, len({key[0] for key in rows.rollups})
+
+
 def _run(kind: str, *, since: datetime.datetime | None) -> RefreshResult:
     started, clock = timezone.now(), time.monotonic()
-    today = timezone.localdate()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
-        calendar_fill()
-        _dimension_tables(cursor)
-        params = {"since": since, "tz": settings.TIME_ZONE}
-        if kind == StatsRefresh.Kind.FULL:
-            cursor.execute(FIRST_MONTH, params)
-            first = cursor.fetchone()[0]
-            cursor.execute("TRUNCATE lending_statscell, lending_statsrollup")
-            cursor.execute(ALL_CELLS)
-            cells = [(*row, first) for row in cursor.fetchall()] if first else []
+        if connection.vendor == "postgresql":
+            cells, months = _refresh_sql(cursor, kind, since)
         else:
-            cursor.execute(CHANGED_CELLS, params)
-            cells = cursor.fetchall()
-        columns = "region_id integer, section varchar(1), size_class varchar(8), from_month date"
-        _temp_table(cursor, "tmp_dirty", columns, cells)
-        months = 0
-        if cells:
-            first = min(month for *_cell, month in cells)
-            months = _recompute_months(cursor, first, month_start(today))
+            kind, since = StatsRefresh.Kind.FULL, None
+            cells, months = _refresh_python()
         seconds = time.monotonic() - clock
         StatsRefresh.objects.create(
-            kind=kind, started_at=started, changes_since=since, finished_at=timezone.now(), cells=len(cells),
+            kind=kind, started_at=started, changes_since=since, finished_at=timezone.now(), cells=cells,
             months=months, seconds=round(seconds, 3),
         )  # fmt: skip
-    logger.info("stats %s refresh: %d cells, %d months, %.2f s", kind, len(cells), months, seconds)
-    return RefreshResult(kind=kind, cells=len(cells), months=months, seconds=seconds)
+    logger.info("stats %s refresh: %d cells, %d months, %.2f s", kind, cells, months, seconds)
+    return RefreshResult(kind=kind, cells=cells, months=months, seconds=seconds)
 
 
 def stats_rebuild() -> RefreshResult:

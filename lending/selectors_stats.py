@@ -148,7 +148,7 @@ def monthly_series(scope: Scope, *, end: datetime.date, months: int | None = Non
         return []
     month, series = min(by_month), []
     while month <= end:
-        row = by_month.get(month) or {"month": month, **{name: 0 for name in FIGURES}}
+        row = by_month.get(month) or {"month": month, **dict.fromkeys(FIGURES, 0)}
         series.append(_normalise(row) | {"month": month})
         month = next_month(month)
     return series
@@ -230,7 +230,7 @@ def region_breakdown(scope: Scope, *, start: datetime.date, end: datetime.date) 
         return []
     rows = StatsRollup.objects.filter(scope.total_filter, region__in=children, month__gte=start, month__lte=end)
     values = {v.pop("region"): v for v in rows.values("region").annotate(**_range_aggregates(start, end)).order_by()}
-    empty = {name: 0 for name in FIGURES}
+    empty = dict.fromkeys(FIGURES, 0)
     return [
         BreakdownRow(key=child.code, label=child.name, region=child,
                      figures=Figures(_normalise(values.get(child.pk, empty))))

@@ -4,7 +4,6 @@ import datetime
 import logging
 
 from celery import shared_task
-from django.db import connection
 
 from lending import rollups
 from lending.models.stats import StatsRefresh
@@ -19,14 +18,6 @@ def demand_claims_release_expired() -> int:
     return _release()
 
 
-def _needs_postgresql() -> dict | None:
-    # The rollups are PostgreSQL SQL (COPY, GROUPING SETS, advisory locks); `make run` on SQLite has none.
-    if connection.vendor == "postgresql":
-        return None
-    logger.warning("statistics refresh skipped: the rollups need PostgreSQL, this database is %s", connection.vendor)
-    return {"skipped": f"the rollups need PostgreSQL, not {connection.vendor}"}
-
-
 def _report(result) -> dict:
     return {"kind": result.kind, "cells": result.cells, "months": result.months, "seconds": round(result.seconds, 3)}
 
@@ -38,9 +29,6 @@ def stats_refresh(requested_at: str | None = None) -> dict:
     `requested_at` (ISO 8601, sent when the feedback committed) debounces the per-feedback requests: when a
     refresh that started at or after that moment has already finished, it saw the feedback, so this one only
     returns a note. A burst of posts thus costs one or two refreshes, not one each."""
-    skipped = _needs_postgresql()
-    if skipped:
-        return skipped
     if requested_at:
         since = datetime.datetime.fromisoformat(requested_at)
         done = StatsRefresh.objects.filter(finished_at__isnull=False, started_at__gte=since).order_by("started_at")
@@ -54,4 +42,4 @@ def stats_refresh(requested_at: str | None = None) -> dict:
 def stats_rebuild() -> dict:
     """Recompute every rollup from the raw tables (Celery beat, nightly at 02:30): picks up what the
     incremental refresh leaves to it, such as an enterprise that moved to another region or size class."""
-    return _needs_postgresql() or _report(rollups.stats_rebuild())
+    return _report(rollups.stats_rebuild())

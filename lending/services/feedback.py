@@ -166,22 +166,29 @@ def balance_report(
             _("The balance must be between 0 and the loan's principal (%(principal)s yuan).")
             % {"principal": loan.principal},
         )
-    snapshot, created = BalanceSnapshot.objects.update_or_create(
-        loan=loan,
-        month=month,
-        defaults={"balance": balance, "reported_by": officer, "batch": batch, "updated_at": timezone.now()},
-    )
-    derived = _derived_balance(loan)
-    if derived < 0:
+    # The months after this one until the next reported month stand on this balance: the principal repaid in
+    # them cannot exceed it (a late report of an older month must not leave a later month-end negative).
+    following = loan.balance_snapshots.filter(month__gt=month).order_by("month").values_list("month", flat=True)
+    next_month = following.first()
+    repaid_after = loan.repayments.filter(paid_on__gt=_month_end(month))
+    if next_month is not None:
+        repaid_after = repaid_after.filter(paid_on__lt=next_month)
+    repaid = repaid_after.aggregate(total=Sum("principal_amount"))["total"] or ZERO
+    if repaid > balance:
         raise DomainError(
             code="balance_inconsistent",
             message=_(
                 "The repayments recorded after %(month)s exceed this balance; check the balance or the repayments."
             )
             % {"month": f"{month:%Y-%m}"},
-            detail={"balance": str(balance), "balance_after_later_repayments": str(derived)},
+            detail={"balance": str(balance), "repaid_after": str(repaid)},
         )
-    loan.outstanding_balance = derived
+    snapshot, created = BalanceSnapshot.objects.update_or_create(
+        loan=loan,
+        month=month,
+        defaults={"balance": balance, "reported_by": officer, "batch": batch, "updated_at": timezone.now()},
+    )
+    loan.outstanding_balance = _derived_balance(loan)
     loan.save(update_fields=["outstanding_balance"])
     _event(loan, kind=LoanEvent.Kind.BALANCE, on_date=month, amount=balance, actor=officer, batch=batch)
     _after(batch)

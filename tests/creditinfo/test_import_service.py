@@ -386,7 +386,7 @@ def test_timestamps_are_aware(enterprise):
     assert timezone.is_aware(CreditRecord.objects.get().created_at) and batch.finished_at >= batch.started_at
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_outside_a_transaction_a_writer_thread_writes_while_rows_are_read(on_postgres):
     """GIVEN no surrounding transaction (a worker, the command) WHEN importing on PostgreSQL THEN chunks are written
     by a writer thread on its own connection, with the same results (duplicates across chunks included)."""
@@ -400,7 +400,7 @@ def test_outside_a_transaction_a_writer_thread_writes_while_rows_are_read(on_pos
     assert counts(run_import(csv_bytes(rows), chunk_rows=2)) == (0, 0, 7, 2)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_writer_thread_failure_fails_the_batch(on_postgres, monkeypatch):
     if not on_postgres:
         pytest.skip("the writer thread serves the COPY path")

@@ -56,7 +56,7 @@ def test_eager_task_imports_the_batch():
 
 
 @pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_worker_imports_the_batch(broker_url):
     batch = _batch(csv_bytes([row(), row(source_record_id="B"), row(source_record_id="C", uscc="bad")]))
     queue = f"xinyidai-test-{uuid.uuid4().hex[:12]}"

@@ -139,6 +139,23 @@ def test_a_report_below_the_later_repayments_is_refused(bank, loan):
     assert balance_of(loan) == D("900000.00") and not BalanceSnapshot.objects.exists()
 
 
+def test_a_late_older_month_below_the_repayments_before_the_next_report_is_refused(bank, loan):
+    """GIVEN a repayment two months ago and a report for last month WHEN the month before that is reported
+    below what was repaid in between THEN it is refused: that month-end would have been negative."""
+    repay(loan, bank.officer, "200000", reference="OLD", paid_on=months_ago(2) + datetime.timedelta(days=4))
+    balance_report(loan_id=loan.pk, officer=bank.officer, month=months_ago(1), balance=D("750000"))
+
+    with pytest.raises(DomainError) as refused:
+        balance_report(loan_id=loan.pk, officer=bank.officer, month=months_ago(3), balance=D("100000"))
+
+    assert refused.value.code == "balance_inconsistent"
+    assert refused.value.detail == {"balance": "100000", "repaid_after": "200000.00"}
+    assert BalanceSnapshot.objects.filter(loan=loan).count() == 1 and balance_of(loan) == D("750000.00")
+    # At or above what was repaid in between, the late report is taken; the current balance stays.
+    balance_report(loan_id=loan.pk, officer=bank.officer, month=months_ago(3), balance=D("200000"))
+    assert BalanceSnapshot.objects.filter(loan=loan).count() == 2 and balance_of(loan) == D("750000.00")
+
+
 @pytest.mark.parametrize(
     ("month", "balance"),
     [

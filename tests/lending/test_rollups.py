@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from creditinfo.models import Enterprise
+from creditinfo.models import Enterprise, EnterpriseMembership
+from creditinfo.services.enterprises import enterprise_register
 from lending.models import (
     Application,
     CreditDecision,
@@ -38,15 +39,17 @@ from lending.models import (
     StatsRollup,
 )
 from lending.rollups import stats_rebuild, stats_refresh
+from lending.rollups_python import ORACLE_FIGURES, approval_working_days, months_between
 from lending.services.feedback import balance_report, loan_close, loan_write_off, repayment_record
-from tests.factories import ApplicationFactory, DemandClaimFactory, DemandFactory, EnterpriseFactory, LoanFactory
-from tests.lending.rollup_oracle import (
-    ORACLE_FIGURES,
-    actual_rows,
-    approval_working_days,
-    assert_rollups_match_raw_tables,
-    months_between,
+from tests.factories import (
+    ApplicationFactory,
+    DemandClaimFactory,
+    DemandFactory,
+    EnterpriseFactory,
+    LoanFactory,
+    UserFactory,
 )
+from tests.lending.rollup_oracle import actual_rows, assert_rollups_match_raw_tables
 from xinyidai.models import Institution
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -113,8 +116,9 @@ def _decision(world, enterprise, product, submitted_at, decided_at, *, amount=No
 @pytest.fixture
 def scenario(world):
     w = world
-    Enterprise.objects.filter(pk=w.e1.pk).update(created_at=at(d(6, 15)))
-    Enterprise.objects.filter(pk=w.e2.pk).update(created_at=at(d(7, 1), 0, 10))
+    for enterprise, registered_at in [(w.e1, at(d(6, 15))), (w.e2, at(d(7, 1), 0, 10))]:
+        Enterprise.objects.filter(pk=enterprise.pk).update(created_at=registered_at)
+        EnterpriseMembership.objects.filter(enterprise=enterprise).update(created_at=registered_at)
     EnterpriseFactory(region=w.zhongyuan, industry=None, size_class="", is_skeleton=True, created_at=at(d(6, 20)))
     p1 = w.product(w.a_zz_js, product_type=ProductType.WORKING_CAPITAL, guarantee_mode=CREDIT)
     p2 = w.product(w.b_zz, product_type=ProductType.FIXED_ASSET, guarantee_mode=MORTGAGE)
@@ -338,4 +342,22 @@ def test_an_incremental_refresh_after_changes_equals_a_full_rebuild(scenario):
     assert "first_loan_customers" not in rollup(JUL, w.henan)
     assert rollup(JUN, w.henan)["balance"] == D("80000")
     assert rollup(NOV, w.henan)["balance"] == D("680000")  # L1 600,000 and the new loan; L4 repaid and closed
+    assert_rollups_match_raw_tables()
+
+
+def test_claiming_a_skeleton_is_a_registration_the_next_refresh_sees(scenario):
+    """A feed-created skeleton (中原区, 2026-06-20) claimed now is registered in June, in the cell it is given."""
+    w = scenario.world
+    stats_rebuild()
+
+    skeleton = Enterprise.objects.get(is_skeleton=True)
+    enterprise_register(
+        user=UserFactory(), uscc=skeleton.uscc, name="郑州认领测试有限公司", region=w.zhongyuan, industry=w.software,
+        employees=30, revenue=D("5000000.00"), assets=D("3000000.00"),
+    )  # fmt: skip
+    result = stats_refresh()
+
+    assert result.cells == 1
+    assert rollup(JUN, w.henan)["enterprises_registered"] == 2
+    assert rollup(JUN, w.zhongyuan) == {"enterprises_registered": 1}
     assert_rollups_match_raw_tables()
