@@ -47,7 +47,7 @@ CALENDAR_AHEAD_DAYS = 400
 LOCK_KEY = 0x58594453  # "XYDS": one refresh at a time
 # A refresh rescans changes from this long before the previous refresh began: a transaction that wrote rows
 # before that refresh started but committed after it took its snapshot is picked up by the next one.
-OVERLAP = datetime.timedelta(seconds=getattr(settings, "STATS_REFRESH_OVERLAP_SECONDS", 900))
+OVERLAP = datetime.timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,8 @@ def _dimension_tables(cursor) -> None:
 
     _temp_table(cursor, "tmp_ancestor", "region_id integer, ancestor_id integer",
                 ((r, a) for r in up for a in chain(r)))  # fmt: skip
+    _temp_table(cursor, "tmp_region", "region_id integer PRIMARY KEY, parent_id integer, depth integer",
+                ((r, up[r], len(list(chain(r))) - 1) for r in up))  # fmt: skip
 
 
 # Every table below is joined to the enterprise's firm cell through this.
@@ -183,16 +185,20 @@ FIRST_MONTH = """
     ) firsts
 """
 
-# The enterprises of this month's dirty cells.
-ENTERPRISES_OF_MONTH = f"""
-    SELECT ent.* FROM ({ENTERPRISE_CELL}) ent
+# The enterprises of the dirty cells, with the first month each cell is dirty from (once per refresh).
+DIRTY_ENTERPRISES = f"""
+    CREATE TEMP TABLE tmp_ent ON COMMIT DROP AS
+    SELECT ent.*, dc.from_month FROM ({ENTERPRISE_CELL}) ent
       JOIN tmp_dirty dc ON dc.region_id = ent.region_id AND dc.section = ent.section
-                       AND dc.size_class = ent.size_class AND dc.from_month <= %(m)s
-"""  # noqa: S608 - only constants are interpolated; values are bound parameters
+                       AND dc.size_class = ent.size_class
+"""  # noqa: S608 - only constants are interpolated
+
+# The enterprises of this month's dirty cells.
+ENTERPRISES_OF_MONTH = "SELECT * FROM tmp_ent WHERE from_month <= %(m)s"
 
 _SUM_ZERO = "COALESCE(SUM({expr}), 0)"
 LEAF_FROM_LOANS = f"""
-    WITH ent AS MATERIALIZED ({ENTERPRISES_OF_MONTH}),
+    WITH ent AS ({ENTERPRISES_OF_MONTH}),
     loans AS (
         SELECT l.enterprise_id, ent.region_id, ent.section, ent.size_class, l.institution_id AS branch,
                b.bank_id AS bank, COALESCE(p.product_type, '') AS product_type, l.guarantee_mode,
@@ -252,7 +258,7 @@ LEAF_FROM_LOANS = f"""
 
 _ZERO_FIGURES = ", ".join("0" for _f in FIGURES[:-3])
 LEAF_FROM_ENTERPRISES = f"""
-    WITH ent AS MATERIALIZED ({ENTERPRISES_OF_MONTH}),
+    WITH ent AS ({ENTERPRISES_OF_MONTH}),
     facts AS (
         SELECT region_id, section, size_class, 1 AS registered, 0 AS published, 0 AS picked_up FROM ent
          WHERE NOT ent.is_skeleton AND ent.created_at >= %(mt)s AND ent.created_at < %(nt)s
@@ -284,24 +290,42 @@ AFFECTED_REGIONS = """
 
 DELETE_ROLLUP = f"DELETE FROM lending_statsrollup WHERE month = %(m)s AND region_id IN ({AFFECTED_REGIONS})"  # noqa: S608
 
-ROLLUP_FROM_LEAF = f"""
+_AFFECTED_AT_DEPTH = """
+    SELECT DISTINCT a.ancestor_id FROM tmp_dirty dc JOIN tmp_ancestor a ON a.region_id = dc.region_id
+      JOIN tmp_region t ON t.region_id = a.ancestor_id AND t.depth = %(depth)s
+     WHERE dc.from_month <= %(m)s
+"""
+_CELL_FIGURES = ", ".join(f"c.{f}" for f in FIGURES)
+
+# The region rows of one depth (counties, then cities, then the province): each region's own leaf cells (an
+# enterprise may sit at city level) broken down as they are and, for all loans, by section and size class,
+# plus the rows of its child regions (those below already recomputed in this pass). Plain sums, hashed.
+ROLLUP_AT_DEPTH = f"""
     INSERT INTO lending_statsrollup (month, region_id, dim, key, {", ".join(FIGURES)})
-    SELECT %(m)s, a.ancestor_id,
-           CASE WHEN GROUPING(c.section) = 0 THEN 'industry' WHEN GROUPING(c.size_class) = 0 THEN 'size_class'
-                ELSE c.dim END,
-           CASE WHEN GROUPING(c.section) = 0 THEN c.section WHEN GROUPING(c.size_class) = 0 THEN c.size_class
-                ELSE c.key END,
-           {", ".join(f"SUM(c.{f})" for f in FIGURES)}
-      FROM lending_statscell c JOIN tmp_ancestor a ON a.region_id = c.region_id
-     WHERE c.month = %(m)s AND a.ancestor_id IN ({AFFECTED_REGIONS})
-     GROUP BY a.ancestor_id, c.dim, c.key, GROUPING SETS ((), (c.section), (c.size_class))
-    HAVING c.dim = '' OR (GROUPING(c.section) = 1 AND GROUPING(c.size_class) = 1)
+    SELECT %(m)s, region_id, dim, key, {", ".join(f"SUM({f})" for f in FIGURES)}
+      FROM (
+        SELECT c.region_id, c.dim, c.key, {_CELL_FIGURES} FROM lending_statscell c
+         WHERE c.month = %(m)s AND c.region_id IN ({_AFFECTED_AT_DEPTH})
+        UNION ALL
+        SELECT c.region_id, 'industry', c.section, {_CELL_FIGURES} FROM lending_statscell c
+         WHERE c.month = %(m)s AND c.dim = '' AND c.region_id IN ({_AFFECTED_AT_DEPTH})
+        UNION ALL
+        SELECT c.region_id, 'size_class', c.size_class, {_CELL_FIGURES} FROM lending_statscell c
+         WHERE c.month = %(m)s AND c.dim = '' AND c.region_id IN ({_AFFECTED_AT_DEPTH})
+        UNION ALL
+        SELECT t.parent_id, c.dim, c.key, {_CELL_FIGURES} FROM lending_statsrollup c
+          JOIN tmp_region t ON t.region_id = c.region_id
+         WHERE c.month = %(m)s AND t.parent_id IN ({_AFFECTED_AT_DEPTH})
+      ) facts
+     GROUP BY region_id, dim, key
 """  # noqa: S608 - only constants are interpolated; values are bound parameters
 
 
 def _recompute_months(cursor, first: datetime.date, last: datetime.date) -> int:
     """Recompute the dirty cells (tmp_dirty) month by month from `first` to `last`; returns the months done."""
     tz = settings.TIME_ZONE
+    cursor.execute("SELECT COALESCE(max(depth), 0) FROM tmp_region")
+    max_depth = cursor.fetchone()[0]
     month, done = first, 0
     while month <= last:
         following = next_month(month)
@@ -316,7 +340,8 @@ def _recompute_months(cursor, first: datetime.date, last: datetime.date) -> int:
         cursor.execute(LEAF_FROM_LOANS, params)
         cursor.execute(LEAF_FROM_ENTERPRISES, params)
         cursor.execute(DELETE_ROLLUP, params)
-        cursor.execute(ROLLUP_FROM_LEAF, params)
+        for depth in range(max_depth, -1, -1):
+            cursor.execute(ROLLUP_AT_DEPTH, params | {"depth": depth})
         month, done = following, done + 1
     return done
 
@@ -324,6 +349,9 @@ def _recompute_months(cursor, first: datetime.date, last: datetime.date) -> int:
 def _refresh_sql(cursor, kind: str, since: datetime.datetime | None) -> tuple[int, int]:
     """The PostgreSQL refresh: the dirty cells into tmp_dirty, then month by month; returns (cells, months)."""
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+    # Compiling these large plans (JIT) costs seconds per statement and saves nothing at this row count.
+    cursor.execute("SET LOCAL jit = off")
+    cursor.execute("SET LOCAL work_mem = '128MB'")  # the grouping sets and region sums hash in memory
     calendar_fill()
     _dimension_tables(cursor)
     params = {"since": since, "tz": settings.TIME_ZONE}
@@ -338,6 +366,10 @@ def _refresh_sql(cursor, kind: str, since: datetime.datetime | None) -> tuple[in
         cells = cursor.fetchall()
     columns = "region_id integer, section varchar(1), size_class varchar(8), from_month date"
     _temp_table(cursor, "tmp_dirty", columns, cells)
+    cursor.execute("DROP TABLE IF EXISTS tmp_ent")
+    cursor.execute(DIRTY_ENTERPRISES)
+    cursor.execute("CREATE INDEX ON tmp_ent (id)")
+    cursor.execute("ANALYZE tmp_ent")
     months = 0
     if cells:
         first = min(month for *_cell, month in cells)
