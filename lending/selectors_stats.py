@@ -14,7 +14,8 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db import connection
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +45,11 @@ class Scope:
 
     region: Region
     bank: Institution | None = None
+
+    @property
+    def total_key(self) -> tuple[str, str]:
+        """(dim, key) of the rows that hold the scope's totals."""
+        return (StatsDim.TOTAL.value, "") if self.bank is None else (StatsDim.BANK.value, str(self.bank.pk))
 
     @property
     def total_filter(self) -> Q:
@@ -90,26 +96,48 @@ def credit_loan_share(*, credit_loan_balance: Decimal, balance: Decimal) -> Deci
     return (Decimal(credit_loan_balance) / Decimal(balance)).quantize(SHARE_PLACES)
 
 
-def _range_aggregates(start: datetime.date, end: datetime.date, *, to_date: bool = False) -> dict:
-    """SUM() expressions: stocks at `end`, flows over [start, end] (and from the beginning with `to_date`)."""
-    at_end = Q(month=end)
-    in_range = Q(month__gte=start, month__lte=end)
-    # Aliased with a prefix (an aggregate cannot share its field's name); _normalise() takes it off.
-    aggregates = {f"s_{name}": Sum(name, filter=at_end, default=0) for name in STOCKS}
-    aggregates |= {f"s_{name}": Sum(name, filter=in_range, default=0) for name in FLOWS}
+def _range_select(start: datetime.date, end: datetime.date, *, to_date: bool = False) -> tuple[str, list]:
+    """The SELECT list of the figures over [start, end] and its parameters: stocks at `end`, flows over the
+    range (and from the beginning with `to_date`). Raw SQL: built in microseconds, where the ORM spends
+    milliseconds resolving forty filtered aggregates on every request."""
+    parts, params = [], []
+    for name in STOCKS:
+        parts.append(f"COALESCE(SUM({name}) FILTER (WHERE month = %s), 0) AS {name}")
+        params.append(end)
+    for name in FLOWS:
+        parts.append(f"COALESCE(SUM({name}) FILTER (WHERE month >= %s AND month <= %s), 0) AS {name}")
+        params += [start, end]
     if to_date:
-        aggregates |= {f"s_{name}_to_date": Sum(name, filter=Q(month__lte=end), default=0) for name in FLOWS}
-    return aggregates
+        for name in FLOWS:
+            parts.append(f"COALESCE(SUM({name}) FILTER (WHERE month <= %s), 0) AS {name}_to_date")
+            params.append(end)
+    return ", ".join(parts), params
+
+
+def _rollup_rows(*, start, end, where: str, where_params: list, group_by: str = "", to_date: bool = False):
+    """Rows of figures from StatsRollup: `where` (constants and placeholders only) selects the rows, each
+    distinct `group_by` column list gives one dict (named columns first, then the figures)."""
+    select, params = _range_select(start, end, to_date=to_date)
+    columns = f"{group_by}, " if group_by else ""
+    sql = f"SELECT {columns}{select} FROM lending_statsrollup WHERE {where}"  # noqa: S608 - constants only
+    if group_by:
+        sql += f" GROUP BY {group_by}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + where_params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _normalise(values: dict) -> dict:
-    """Aggregate aliases back to figure names; money as Decimal to the fen, counts as int."""
+    """Money as Decimal to the fen, counts as int (SQLite sums decimals as floats); other keys as they are."""
     result = {}
     for name, value in values.items():
-        name = name.removeprefix("s_")
-        result[name] = (
-            Decimal(value).quantize(Decimal("0.01")) if name.removesuffix("_to_date") in MONEY_FIGURES else value
-        )
+        figure = name.removesuffix("_to_date")
+        if figure in MONEY_FIGURES:
+            value = Decimal(str(value)).quantize(Decimal("0.01"))
+        elif figure in FIGURES:
+            value = int(value)
+        result[name] = value
     return result
 
 
@@ -126,10 +154,11 @@ def month_bounds(scope: Scope) -> tuple[datetime.date, datetime.date]:
 
 def figures(scope: Scope, *, start: datetime.date, end: datetime.date, to_date: bool = False) -> Figures:
     """The scope's figures over [start, end] (months), in one query."""
-    rows = StatsRollup.objects.filter(scope.total_filter, region=scope.region, month__lte=end)
+    where, params = "region_id = %s AND dim = %s AND key = %s AND month <= %s", [scope.region.pk, *scope.total_key, end]
     if not to_date:
-        rows = rows.filter(month__gte=start)
-    return Figures(_normalise(rows.aggregate(**_range_aggregates(start, end, to_date=to_date))))
+        where, params = where + " AND month >= %s", params + [start]
+    (values,) = _rollup_rows(start=start, end=end, where=where, where_params=params, to_date=to_date)
+    return Figures(_normalise(values))
 
 
 def monthly_series(scope: Scope, *, end: datetime.date, months: int | None = None) -> list[dict]:
@@ -200,11 +229,15 @@ def breakdowns(scope: Scope, dims, *, start: datetime.date, end: datetime.date) 
     With a bank scope only the BRANCH dimension applies (the bank's branches); the rest need the staff scope.
     """
     dims = list(dims)
-    rows = StatsRollup.objects.filter(region=scope.region, dim__in=dims, month__gte=start, month__lte=end)
     if scope.bank is not None:
-        rows = rows.filter(dim=StatsDim.BRANCH, key__in=[str(i) for i in scope.bank.subtree_ids().values_list(
-            "id", flat=True)])  # fmt: skip
-    values = rows.values("dim", "key").annotate(**_range_aggregates(start, end)).order_by()
+        dims = [StatsDim.BRANCH]
+        keys = [str(i) for i in scope.bank.subtree_ids().values_list("id", flat=True)]
+    where = f"region_id = %s AND month >= %s AND month <= %s AND dim IN ({', '.join(['%s'] * len(dims))})"
+    params = [scope.region.pk, start, end, *dims]
+    if scope.bank is not None:
+        where += f" AND key IN ({', '.join(['%s'] * len(keys))})"
+        params += keys
+    values = _rollup_rows(start=start, end=end, where=where, where_params=params, group_by="dim, key")
     grouped: dict[str, list[dict]] = {dim: [] for dim in dims}
     for value in values:
         grouped[value.pop("dim")].append(value)
@@ -228,8 +261,12 @@ def region_breakdown(scope: Scope, *, start: datetime.date, end: datetime.date) 
     children = list(Region.objects.filter(parent=scope.region).order_by("code"))
     if not children:
         return []
-    rows = StatsRollup.objects.filter(scope.total_filter, region__in=children, month__gte=start, month__lte=end)
-    values = {v.pop("region"): v for v in rows.values("region").annotate(**_range_aggregates(start, end)).order_by()}
+    where = (
+        f"dim = %s AND key = %s AND month >= %s AND month <= %s AND region_id IN ({', '.join(['%s'] * len(children))})"
+    )
+    params = [*scope.total_key, start, end, *(child.pk for child in children)]
+    rows = _rollup_rows(start=start, end=end, where=where, where_params=params, group_by="region_id")
+    values = {row.pop("region_id"): row for row in rows}
     empty = dict.fromkeys(FIGURES, 0)
     return [
         BreakdownRow(key=child.code, label=child.name, region=child,
