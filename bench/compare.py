@@ -36,7 +36,7 @@ def fmt(value, digits: int = 1) -> str:
 def compare(a: dict, b: dict) -> tuple[list[str], int]:
     b_by_name = {e["name"]: e for e in b["endpoints"]}
     header = (
-        f"{'endpoint':<24} {'q A':>4} {'q B':>4} {'p50 A':>7} {'p50 B':>7} {'x':>5} {'p95 A':>7} {'p95 B':>7}"
+        f"{'endpoint':<27} {'q A':>4} {'q B':>4} {'p50 A':>7} {'p50 B':>7} {'x':>5} {'p95 A':>7} {'p95 B':>7}"
         f" {'x':>5} {'rps A':>7} {'rps B':>7} {'x':>5}  result"
     )
     lines, misses = [header, "-" * len(header)], 0
@@ -58,7 +58,7 @@ def compare(a: dict, b: dict) -> tuple[list[str], int]:
         elif missed:
             misses += 1
         lines.append(
-            f"{ea['name']:<24} {fmt(qa, 0):>4} {fmt(qb, 0):>4} {fmt(p50[0]):>7} {fmt(p50[1]):>7}"
+            f"{ea['name']:<27} {fmt(qa, 0):>4} {fmt(qb, 0):>4} {fmt(p50[0]):>7} {fmt(p50[1]):>7}"
             f" {fmt(ratios['p50'], 2):>5} {fmt(p95[0]):>7} {fmt(p95[1]):>7} {fmt(ratios['p95'], 2):>5}"
             f" {fmt(rps[0]):>7} {fmt(rps[1]):>7} {fmt(ratios['rps'], 2):>5}  {result}"
         )

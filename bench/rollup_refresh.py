@@ -591,6 +591,9 @@ def main(argv=None) -> int:
     finally:
         if not args.keep and image["loans"]:
             result.update(undo_all(bench, image, undo_path, live_at_start))
+        elif image["loans"]:
+            result["kept"] = str(undo_path)
+            log(f"--keep: the rows stay; undo them with --undo {undo_path}")
         refreshes = [r["refresh"]["seconds"] for r in result["runs"] if "refresh" in r]
         rebuilds = [result[k]["seconds"] for k in ("initial_rebuild", "rebuild_after_undo") if k in result]
         rows = max((r["write"]["applied"] for r in result["runs"] if "write" in r), default=0)
