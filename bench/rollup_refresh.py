@@ -206,7 +206,7 @@ class Bench:
                 "kind": row.kind,
                 "cells": row.cells,
                 "months": row.months,
-                "seconds": row.seconds,
+                "seconds": float(row.seconds),
                 "changes_since": row.changes_since.isoformat() if row.changes_since else None,
             },
         }

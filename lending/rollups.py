@@ -31,6 +31,7 @@ import datetime
 import logging
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -397,7 +398,7 @@ def _run(kind: str, *, since: datetime.datetime | None) -> RefreshResult:
         seconds = time.monotonic() - clock
         StatsRefresh.objects.create(
             kind=kind, started_at=started, changes_since=since, finished_at=timezone.now(), cells=cells,
-            months=months, seconds=round(seconds, 3),
+            months=months, seconds=Decimal(f"{seconds:.3f}"),
         )  # fmt: skip
     logger.info("stats %s refresh: %d cells, %d months, %.2f s", kind, cells, months, seconds)
     return RefreshResult(kind=kind, cells=cells, months=months, seconds=seconds)

@@ -135,7 +135,7 @@ class StatsRefresh(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     cells = models.IntegerField(_("firm cells recomputed"), default=0)
     months = models.IntegerField(_("months recomputed"), default=0)
-    seconds = models.FloatField(_("duration (s)"), default=0)  # a duration, not money
+    seconds = models.DecimalField(_("duration (s)"), max_digits=10, decimal_places=3, default=0)
 
     class Meta:
         ordering = ["-started_at", "-id"]
