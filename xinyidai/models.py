@@ -1,8 +1,10 @@
-"""Models every app needs: users and roles, the region and industry trees, institutions."""
+"""Models every app needs: users and roles, the region and industry trees, institutions, notifications."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -201,3 +203,33 @@ class User(AbstractUser):
     @property
     def is_platform_admin(self) -> bool:
         return self.role == self.Role.ADMIN or self.is_superuser
+
+
+class Notification(models.Model):
+    """Something a user must act on or would want to know, shown in the notification centre (and emailed).
+
+    The message is stored as a `kind` code with its `params` and rendered in the reader's language when shown
+    (xinyidai.notifications.KINDS), so a notification written while the sender browsed in English still reads
+    in Chinese for a recipient who reads Chinese.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=40)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_recent"),
+            # The navbar's unread badge: a count over this user's unread rows only.
+            models.Index(fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.kind}"

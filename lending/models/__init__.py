@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from creditinfo.models import Authorization, Enterprise, EnterpriseTag
+from creditinfo.models import Authorization, Enterprise, EnterpriseTag, Evaluation
 from lending.querysets import (
     ApplicationQuerySet,
     DemandClaimQuerySet,
@@ -86,6 +86,13 @@ class Product(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("required tags (any of)"),
+    )
+    min_grade = models.CharField(
+        _("minimum credit grade"),
+        max_length=1,
+        choices=Evaluation.Grade.choices,
+        blank=True,
+        help_text=_("The enterprise's platform evaluation must be this grade or better (A is best); empty for any."),
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.LISTED)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -424,6 +431,7 @@ class Loan(models.Model):
         return self.guarantee_mode == GuaranteeMode.CREDIT
 
 
+from lending.models.events import *  # noqa: E402,F401,F403
 from lending.models.feedback import *  # noqa: E402,F401,F403
 from lending.models.stats import *  # noqa: E402,F401,F403
 from lending.models.targets import Target, TargetMetric  # noqa: E402,F401

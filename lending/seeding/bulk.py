@@ -196,7 +196,7 @@ def _tables() -> dict[str, tuple[str, tuple[str, ...]]]:
             product=columns_of(Product, ("id", "name", "product_type", "guarantee_mode", "description", "amount_min",
                                          "amount_max", "term_min_months", "term_max_months", "rate_min", "rate_max",
                                          "size_classes", "status", "created_at", "updated_at", "created_by",
-                                         "institution")),
+                                         "institution", "min_grade")),
             product_regions=(Product.regions.through._meta.db_table, ("id", "product_id", "region_id")),
             product_industries=(Product.industries.through._meta.db_table, ("id", "product_id", "industry_id")),
             product_tags=(Product.tags.through._meta.db_table, ("id", "product_id", "enterprisetag_id")),
@@ -774,7 +774,7 @@ class BulkSeeder:
                 f"{pid}\t{tx(slot.name)}\t{t.product_type}\t{t.guarantee_mode}\t{tx(t.description)}\t"
                 f"{t.amount_wan[0] * WAN:.2f}\t{t.amount_wan[1] * WAN:.2f}\t{t.term_months[0]}\t{t.term_months[1]}\t"
                 f"{t.rate[0]}\t{t.rate[1]}\t{','.join(t.sizes)}\t{status}\t{ts(created)}\t{ts(updated)}\t"
-                f"{rng.choice(inst.officers)}\t{inst.id}\n"
+                f"{rng.choice(inst.officers)}\t{inst.id}\t{t.min_grade}\n"
             ))  # fmt: skip
             for code in region_codes:
                 batch.add("product_regions", f"{self._id('product_regions')}\t{pid}\t{self.region_id[code]}\n")

@@ -69,6 +69,7 @@ class ProductTemplate:
     region_rule: str = ""  # "" = the institution's region; "counties" = a few counties; "cities" = a few cities
     banks: tuple[str, ...] = ()  # banks that offer it; empty = any
     weight: float = 1.0
+    min_grade: str = ""  # minimum platform credit grade (A best); empty = any
 
 
 SME = ("medium", "small", "micro")
@@ -78,11 +79,12 @@ TECH_TAGS = ("zjtx", "gxjs", "kjxzx")
 PRODUCT_TEMPLATES: tuple[ProductTemplate, ...] = (
     ProductTemplate("kechuang", "科创贷", "working_capital", "04", (50, 1000), (6, 36), ("3.200", "4.800"),
                     "面向科技型中小企业的纯信用贷款，依据研发投入、知识产权和纳税情况核定额度。",
-                    tags=TECH_TAGS, sizes=SME, weight=2.0),
+                    tags=TECH_TAGS, sizes=SME, min_grade="C", weight=2.0),
     ProductTemplate("zjtx", "专精特新贷", "working_capital", "04", (100, 3000), (12, 36), ("3.100", "4.500"),
-                    "专精特新中小企业专属信用贷款，最高3000万元，利率优惠。", tags=("zjtx",), weight=1.5),
+                    "专精特新中小企业专属信用贷款，最高3000万元，利率优惠。", tags=("zjtx",), min_grade="B",
+                    weight=1.5),
     ProductTemplate("shuiyi", "税易贷", "working_capital", "04", (10, 300), (3, 12), ("3.850", "6.000"),
-                    "银税互动产品：依据纳税信用等级和纳税额线上审批，随借随还。", sizes=SME, weight=2.5),
+                    "银税互动产品：依据纳税信用等级和纳税额线上审批，随借随还。", sizes=SME, min_grade="C", weight=2.5),
     ProductTemplate("kuaidai", "经营快贷", "working_capital", "04", (5, 200), (1, 12), ("3.900", "6.500"),
                     "小微企业线上信用贷款，全流程线上办理，最快当日放款。", sizes=SMALL_MICRO, weight=2.0),
     ProductTemplate("shoudai", "首贷通", "working_capital", "04", (10, 500), (6, 24), ("3.450", "5.200"),
@@ -107,7 +109,8 @@ PRODUCT_TEMPLATES: tuple[ProductTemplate, ...] = (
     ProductTemplate("diya", "抵押经营贷", "working_capital", "02", (50, 3000), (12, 60), ("3.450", "4.800"),
                     "以房产或土地抵押，额度高、期限长。", weight=1.5),
     ProductTemplate("lvse", "绿色发展贷", "working_capital", "04", (100, 2000), (12, 36), ("3.100", "4.400"),
-                    "支持节能降碳、清洁能源和生态环保项目。", sections=("C", "D", "N"), tags=("lsqy",), weight=0.8),
+                    "支持节能降碳、清洁能源和生态环保项目。", sections=("C", "D", "N"), tags=("lsqy",),
+                    min_grade="B", weight=0.8),
     ProductTemplate("zhengcai", "政采贷", "working_capital", "04", (10, 1000), (3, 12), ("3.650", "5.500"),
                     "凭政府采购中标合同申请，无需抵押担保。", weight=1.0),
     ProductTemplate("chuangye", "创业担保贷款", "working_capital", "03", (10, 300), (12, 36), ("2.000", "3.500"),
@@ -125,7 +128,8 @@ PRODUCT_TEMPLATES: tuple[ProductTemplate, ...] = (
     ProductTemplate("wuliu", "物流贷", "working_capital", "04", (20, 800), (6, 24), ("3.800", "5.500"),
                     "面向道路运输和仓储物流企业，支持购车和运营周转。", sections=("G",), weight=0.6),
     ProductTemplate("rencai", "人才贷", "working_capital", "04", (50, 1000), (12, 36), ("3.000", "4.200"),
-                    "面向高层次人才创办企业的信用贷款。", tags=("gxjs", "kjxzx"), region_rule="cities", weight=0.5),
+                    "面向高层次人才创办企业的信用贷款。", tags=("gxjs", "kjxzx"), region_rule="cities",
+                    min_grade="B", weight=0.5),
 )  # fmt: skip
 
 TEMPLATES_BY_KEY = {t.key: t for t in PRODUCT_TEMPLATES}
