@@ -306,6 +306,11 @@ def kpis(values: stats.Figures, counts: dict) -> dict:
         "first_loan_customers": values["first_loan_customers"],
         "average_approval_days": values.average_approval_days,
         "decided_count": values["decided_count"],
+        "intents_recorded": values["intents_recorded"],
+        "intent_amount": values["intent_amount"],
+        "intents_converted": values["intents_converted"],
+        "converted_amount": values["converted_amount"],
+        "events_held": counts["events_held"],
     }
 
 
@@ -388,12 +393,13 @@ def table_chart(table: Table) -> dict:
 
 def dashboard_context(*, dscope: DashboardScope, period: Period, today: datetime.date) -> dict:
     """Everything the page and the PDF show. Queries, whatever the volume: figures 1, monthly series 1,
-    platform counts 3, breakdowns 1 + names (bank/branch 1, sections 1; with a bank scope its branches 1),
-    regions 2 (none for a county), targets 1 (staff), last refresh 1."""
+    platform counts 3, events held 1, breakdowns 1 + names (bank/branch 1, sections 1; with a bank scope its
+    branches 1), regions 2 (none for a county), targets 1 (staff), last refresh 1."""
     scope = dscope.scope
     values = stats.figures(scope, start=period.start, end=period.end, to_date=True)
     series = stats.monthly_series(scope, end=period.end)
     counts = stats.platform_counts(scope)
+    counts["events_held"] = stats.events_held(scope, start=period.start, end=period.end)
     tables = build_tables(dscope, period)
     as_of = period.end_day(today)
     targets = target_cards(scope, values, series, as_of=as_of)

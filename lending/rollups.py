@@ -21,7 +21,10 @@ Definitions (DOMAIN.md §4), all per month m, with E the last day of m:
   and their amounts; all decisions and the working days from submission to decision (official holidays and
   make-up working days, StatsDay);
 - enterprises_registered: registered (non-skeleton) enterprises created in m;
-- demands_published / demands_picked_up: demands published in m, and how many of those a bank ever claimed.
+- demands_published / demands_picked_up: demands published in m, and how many of those a bank ever claimed;
+- intents_recorded / intent_amount: matchmaking intents recorded in m (local time), in the cell of the intent's
+  institution and product; intents_converted / converted_amount: the loans disbursed in m that an intent
+  followed through to (the loan's cell and principal).
 
 Loans and decisions are counted by the enterprise's region, section and size class *now*: an enterprise
 that moves changes its cells' history at the next full rebuild (nightly), not before.
@@ -67,7 +70,7 @@ def next_month(month: datetime.date) -> datetime.date:
     return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
 
 
-def _local_midnight(day: datetime.date) -> datetime.datetime:
+def local_midnight(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, timezone.get_current_timezone())
 
 
@@ -165,6 +168,11 @@ CHANGED_CELLS = f"""
         UNION ALL
         SELECT e.id, date_trunc('month', e.created_at AT TIME ZONE %(tz)s)::date
           FROM creditinfo_enterprise e WHERE e.created_at >= %(since)s
+        UNION ALL  -- an intent recorded or followed up: its own month, and its loan's
+        SELECT i.enterprise_id, LEAST(date_trunc('month', i.recorded_at AT TIME ZONE %(tz)s)::date,
+                                      date_trunc('month', l.disbursed_on)::date)
+          FROM lending_intent i LEFT JOIN lending_loan l ON l.id = i.loan_id
+         WHERE i.updated_at >= %(since)s
         UNION ALL  -- a claimed skeleton becomes a registration (of its creation month) without a new row
         SELECT e.id, date_trunc('month', e.created_at AT TIME ZONE %(tz)s)::date
           FROM creditinfo_enterprisemembership em JOIN creditinfo_enterprise e ON e.id = em.enterprise_id
@@ -183,6 +191,7 @@ FIRST_MONTH = """
         UNION ALL SELECT date_trunc('month', min(disbursed_on))::date FROM lending_loan
         UNION ALL SELECT date_trunc('month', min(decided_at) AT TIME ZONE %(tz)s)::date FROM lending_creditdecision
         UNION ALL SELECT date_trunc('month', min(created_at) AT TIME ZONE %(tz)s)::date FROM lending_financingdemand
+        UNION ALL SELECT date_trunc('month', min(recorded_at) AT TIME ZONE %(tz)s)::date FROM lending_intent
     ) firsts
 """
 
@@ -198,6 +207,13 @@ DIRTY_ENTERPRISES = f"""
 ENTERPRISES_OF_MONTH = "SELECT * FROM tmp_ent WHERE from_month <= %(m)s"
 
 _SUM_ZERO = "COALESCE(SUM({expr}), 0)"
+# LEAF_FROM_ENTERPRISES writes these three figures (and 0 for the rest); LEAF_FROM_LOANS the rest (and 0 for them).
+_FROM_ENTERPRISES = {
+    "enterprises_registered": "SUM(registered)",
+    "demands_published": "SUM(published)",
+    "demands_picked_up": "SUM(picked_up)",
+}
+_ENTERPRISE_SELECT = ", ".join(_FROM_ENTERPRISES.get(f, "0") for f in FIGURES)
 LEAF_FROM_LOANS = f"""
     WITH ent AS ({ENTERPRISES_OF_MONTH}),
     loans AS (
@@ -210,7 +226,10 @@ LEAF_FROM_LOANS = f"""
                     SELECT 1 FROM lending_loan l2
                      WHERE l2.enterprise_id = l.enterprise_id AND l2.first_loan_attested
                        AND (l2.disbursed_on, l2.id) < (l.disbursed_on, l.id)) ELSE false END AS is_first,
-               NULL::numeric AS granted, false AS approved, false AS decided, NULL::integer AS days
+               NULL::numeric AS granted, false AS approved, false AS decided, NULL::integer AS days,
+               NULL::numeric AS intended, false AS is_intent,
+               l.disbursed_on >= %(m)s AND EXISTS (
+                    SELECT 1 FROM lending_intent i WHERE i.loan_id = l.id) AS is_converted
           FROM lending_loan l JOIN ent ON ent.id = l.enterprise_id
           JOIN tmp_bank b ON b.institution_id = l.institution_id
           LEFT JOIN lending_product p ON p.id = l.product_id
@@ -227,7 +246,7 @@ LEAF_FROM_LOANS = f"""
         SELECT a.enterprise_id, ent.region_id, ent.section, ent.size_class, a.institution_id, b.bank_id,
                COALESCE(p.product_type, ''), COALESCE(NULLIF(d.guarantee_mode, ''), p.guarantee_mode, '00'),
                NULL::numeric, NULL::numeric, false, false,
-               d.amount, d.outcome = 'approved', true, dd.ordinal - sd.ordinal
+               d.amount, d.outcome = 'approved', true, dd.ordinal - sd.ordinal, NULL::numeric, false, false
           FROM lending_creditdecision d JOIN lending_application a ON a.id = d.application_id
           JOIN ent ON ent.id = a.enterprise_id
           JOIN tmp_bank b ON b.institution_id = a.institution_id
@@ -236,7 +255,17 @@ LEAF_FROM_LOANS = f"""
           LEFT JOIN lending_statsday sd ON sd.day = (a.submitted_at AT TIME ZONE %(tz)s)::date
          WHERE d.decided_at >= %(mt)s AND d.decided_at < %(nt)s
     ),
-    facts AS (SELECT * FROM loans UNION ALL SELECT * FROM decisions)
+    intents AS (
+        SELECT i.enterprise_id, ent.region_id, ent.section, ent.size_class, i.institution_id, b.bank_id,
+               COALESCE(p.product_type, ''), COALESCE(p.guarantee_mode, '00'),
+               NULL::numeric, NULL::numeric, false, false, NULL::numeric, false, false, NULL::integer,
+               i.amount, true, false
+          FROM lending_intent i JOIN ent ON ent.id = i.enterprise_id
+          JOIN tmp_bank b ON b.institution_id = i.institution_id
+          LEFT JOIN lending_product p ON p.id = i.product_id
+         WHERE i.recorded_at >= %(mt)s AND i.recorded_at < %(nt)s
+    ),
+    facts AS (SELECT * FROM loans UNION ALL SELECT * FROM decisions UNION ALL SELECT * FROM intents)
     INSERT INTO lending_statscell (month, region_id, section, size_class, dim, key, {", ".join(FIGURES)})
     SELECT %(m)s, region_id, section, size_class,
            CASE WHEN GROUPING(bank) = 0 THEN 'bank' WHEN GROUPING(branch) = 0 THEN 'branch'
@@ -250,14 +279,14 @@ LEAF_FROM_LOANS = f"""
            {_SUM_ZERO.format(expr="principal) FILTER (WHERE is_new")}, COUNT(*) FILTER (WHERE is_new),
            COUNT(DISTINCT enterprise_id) FILTER (WHERE is_new), COUNT(*) FILTER (WHERE is_first),
            {_SUM_ZERO.format(expr="granted) FILTER (WHERE approved")}, COUNT(*) FILTER (WHERE approved),
-           COUNT(*) FILTER (WHERE decided), {_SUM_ZERO.format(expr="days")},
-           0, 0, 0
+           COUNT(*) FILTER (WHERE decided), {_SUM_ZERO.format(expr="days")}, 0, 0, 0,
+           COUNT(*) FILTER (WHERE is_intent), {_SUM_ZERO.format(expr="intended")},
+           COUNT(*) FILTER (WHERE is_converted), {_SUM_ZERO.format(expr="principal) FILTER (WHERE is_converted")}
       FROM facts
      GROUP BY region_id, section, size_class,
               GROUPING SETS ((), (bank), (branch), (product_type), (guarantee_mode))
 """  # noqa: S608 - only constants are interpolated; values are bound parameters
 
-_ZERO_FIGURES = ", ".join("0" for _f in FIGURES[:-3])
 LEAF_FROM_ENTERPRISES = f"""
     WITH ent AS ({ENTERPRISES_OF_MONTH}),
     facts AS (
@@ -270,8 +299,7 @@ LEAF_FROM_ENTERPRISES = f"""
          WHERE d.created_at >= %(mt)s AND d.created_at < %(nt)s
     )
     INSERT INTO lending_statscell (month, region_id, section, size_class, dim, key, {", ".join(FIGURES)})
-    SELECT %(m)s, region_id, section, size_class, '', '', {_ZERO_FIGURES},
-           SUM(registered), SUM(published), SUM(picked_up)
+    SELECT %(m)s, region_id, section, size_class, '', '', {_ENTERPRISE_SELECT}
       FROM facts GROUP BY region_id, section, size_class
     ON CONFLICT (month, region_id, section, size_class, dim, key) DO UPDATE SET
            enterprises_registered = EXCLUDED.enterprises_registered,
@@ -333,8 +361,8 @@ def _recompute_months(cursor, first: datetime.date, last: datetime.date) -> int:
         params = {
             "m": month,
             "e": following - datetime.timedelta(days=1),
-            "mt": _local_midnight(month),
-            "nt": _local_midnight(following),
+            "mt": local_midnight(month),
+            "nt": local_midnight(following),
             "tz": tz,
         }
         cursor.execute(DELETE_LEAF, params)

@@ -24,7 +24,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from creditinfo.models import Enterprise
-from lending.models import BalanceSnapshot, CreditDecision, DemandClaim, FinancingDemand, Loan, Repayment
+from lending.models import BalanceSnapshot, CreditDecision, DemandClaim, FinancingDemand, Intent, Loan, Repayment
 from lending.models.stats import StatsCell, StatsRollup
 from xinyidai.models import Industry, Institution, Region
 from xinyidai.workdays import is_working_day
@@ -93,6 +93,10 @@ class Tally:
     enterprises_registered: int = 0
     demands_published: int = 0
     demands_picked_up: int = 0
+    intents_recorded: int = 0
+    intent_amount: Decimal = ZERO
+    intents_converted: int = 0
+    converted_amount: Decimal = ZERO
 
     def figures(self) -> dict:
         return {f.name: _count(getattr(self, f.name)) for f in fields(self)}
@@ -345,6 +349,46 @@ def _published_picked_up(t: Tally) -> None:
     t.demands_picked_up += 1
 
 
+def _add_intents(book: _Book, today: datetime.date) -> None:
+    """An intent counts in its local recording month, in the cell of its institution and product (a product's
+    guarantee mode, or 'other' without one); its conversion in the month of its loan's disbursal, in the loan's."""
+    current = month_of(today)
+    for i in Intent.objects.values(
+        "enterprise_id", "institution_id", "amount", "recorded_at", "product__product_type", "product__guarantee_mode",
+        "loan__institution_id", "loan__principal", "loan__disbursed_on", "loan__product__product_type",
+        "loan__guarantee_mode",
+    ):  # fmt: skip
+        firm = book.raw.firms[i["enterprise_id"]]
+        month = month_of(local_date(i["recorded_at"]))
+        if month <= current:
+            breakdowns = _breakdowns(
+                institution_id=i["institution_id"],
+                head_office=book.raw.head_office[i["institution_id"]],
+                product_type=i["product__product_type"] or "",
+                guarantee_mode=i["product__guarantee_mode"] or OTHER_GUARANTEE,
+            )
+
+            def recorded(t: Tally, amount=i["amount"]):
+                t.intents_recorded += 1
+                t.intent_amount += amount
+
+            book.add(month, firm, breakdowns, recorded)
+        if i["loan__disbursed_on"] is None or month_of(i["loan__disbursed_on"]) > current:
+            continue
+        breakdowns = _breakdowns(
+            institution_id=i["loan__institution_id"],
+            head_office=book.raw.head_office[i["loan__institution_id"]],
+            product_type=i["loan__product__product_type"] or "",
+            guarantee_mode=i["loan__guarantee_mode"],
+        )
+
+        def converted(t: Tally, principal=i["loan__principal"]):
+            t.intents_converted += 1
+            t.converted_amount += principal
+
+        book.add(month_of(i["loan__disbursed_on"]), firm, breakdowns, converted)
+
+
 def expected_rows(today: datetime.date | None = None) -> Rows:
     """What StatsCell and StatsRollup must hold (all-zero rows dropped), for every month up to today's."""
     today = today or timezone.localdate()
@@ -352,6 +396,7 @@ def expected_rows(today: datetime.date | None = None) -> Rows:
     _add_loans(book, today)
     _add_decisions(book, today)
     _add_registrations_and_demands(book, today)
+    _add_intents(book, today)
     return book.rows()
 
 

@@ -20,10 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from creditinfo.models import SizeClass
-from lending.models import FinancingDemand, GuaranteeMode, Product, ProductType
+from lending.models import EventParticipant, FinancingDemand, GuaranteeMode, MatchmakingEvent, Product, ProductType
 from lending.models.stats import FIGURES, StatsDim, StatsRollup
 from lending.models.targets import Target
-from lending.rollups import last_refresh, month_start, next_month
+from lending.rollups import last_refresh, local_midnight, month_start, next_month
 from lending.stats import deadline_status, monthly_growth_needed, progress_ratio, trend_reach_date
 from xinyidai.errors import DomainError
 from xinyidai.models import Industry, Institution, Region
@@ -35,7 +35,7 @@ DAYS_PLACES = Decimal("0.1")
 STOCKS = ("balance", "credit_loan_balance", "live_loans", "borrowers")
 FLOWS = tuple(f for f in FIGURES if f not in STOCKS)
 MONEY_FIGURES = frozenset(
-    {"balance", "credit_loan_balance", "disbursed_amount", "granted_amount"}
+    {"balance", "credit_loan_balance", "disbursed_amount", "granted_amount", "intent_amount", "converted_amount"}
 )  # Decimal yuan; the rest are counts
 
 
@@ -299,6 +299,20 @@ def platform_counts(scope: Scope) -> dict:
         "products": products.aggregate(n=Count("id", distinct=True))["n"],
         "open_demands": demands.count() if scope.bank is None else None,
     }
+
+
+def events_held(scope: Scope, *, start: datetime.date, end: datetime.date) -> int:
+    """Matchmaking events held (not cancelled) in the scope's region and below, starting within the month range;
+    with a bank scope, those its institutions took part in. One indexed count over a small table."""
+    events = MatchmakingEvent.objects.filter(
+        region__in=scope.region.subtree_ids(),
+        starts_at__gte=local_midnight(start),
+        starts_at__lt=local_midnight(next_month(end)),
+    ).exclude(status=MatchmakingEvent.Status.CANCELLED)
+    if scope.bank is not None:
+        taking_part = EventParticipant.objects.filter(institution__in=scope.bank.subtree_ids()).values("event_id")
+        events = events.filter(pk__in=taking_part)
+    return events.count()
 
 
 # --- targets -------------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from lending.selectors_stats import (
     Figures,
     Scope,
     breakdowns,
+    events_held,
     figures,
     monthly_series,
     platform_counts,
@@ -166,6 +167,7 @@ class StatsKpisView(ApiView):
             **figures_data(figs),
             "registered_enterprises": None if scope.bank else figs["enterprises_registered_to_date"],
             **platform_counts(scope),
+            "events_held": events_held(scope, start=start, end=end),
         }
         return Response(KpisOutputSerializer(data).data)
 

@@ -151,6 +151,12 @@ class FiguresSerializer(serializers.Serializer):
     pick_up_rate = serializers.DecimalField(
         help_text="demands_picked_up / demands_published; null if none.", **RATIO_FIELD
     )
+    intents_recorded = serializers.IntegerField(help_text="Matchmaking intents recorded at events in the range.")
+    intent_amount = serializers.DecimalField(help_text="Amount those intents named, yuan.", **MONEY_FIELD)
+    intents_converted = serializers.IntegerField(
+        help_text="Loans disbursed in the range that a matchmaking intent was followed through to."
+    )
+    converted_amount = serializers.DecimalField(help_text="Principal of those loans, yuan.", **MONEY_FIELD)
 
 
 def figures_data(figs: Figures) -> dict:
@@ -188,6 +194,10 @@ class KpisOutputSerializer(RangeOutputSerializer, FiguresSerializer):
     products = serializers.IntegerField(help_text="Listed products offered in the region, now.")
     open_demands = serializers.IntegerField(
         allow_null=True, help_text="Financing demands open in the region now; null in a bank's view."
+    )
+    events_held = serializers.IntegerField(
+        help_text="Matchmaking events held in the region (and below) in the range; in a bank's view, those its "
+        "institutions took part in."
     )
 
     class Meta:

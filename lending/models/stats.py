@@ -9,7 +9,8 @@ every level (county, city, province), with the breakdowns by bank, branch, produ
 industry section and size class; a dashboard query reads a few dozen rows by primary-key order.
 
 Stocks (`balance`, `credit_loan_balance`, `live_loans`, `borrowers`) stand at the month's end (the current
-month: now). Everything else is a flow of that month; cumulative figures are sums over months.
+month: now). Everything else is a flow of that month; cumulative figures are sums over months. Matchmaking
+intents count in the month they were recorded; an intent converts in the month its loan was disbursed.
 """
 
 from django.db import models
@@ -52,6 +53,10 @@ class StatsFigures(models.Model):
     enterprises_registered = models.IntegerField(_("enterprises registered"), default=0)
     demands_published = models.IntegerField(_("demands published"), default=0)
     demands_picked_up = models.IntegerField(_("demands picked up"), default=0)
+    intents_recorded = models.IntegerField(_("matchmaking intents recorded"), default=0)
+    intent_amount = models.DecimalField(_("intended amount (yuan)"), **MONEY)
+    intents_converted = models.IntegerField(_("matchmaking intents converted to loans"), default=0)
+    converted_amount = models.DecimalField(_("loans from matchmaking intents (yuan)"), **MONEY)
 
     class Meta:
         abstract = True

@@ -32,7 +32,9 @@ from lending.models import (
     Application,
     CreditDecision,
     GuaranteeMode,
+    Intent,
     LoanEvent,
+    MatchmakingEvent,
     ProductType,
     StatsCell,
     StatsRefresh,
@@ -207,7 +209,7 @@ def test_the_oracle_agrees_with_the_hand_figures_and_with_the_rollups(scenario):
     by_hand = province_by_month()
     assert {m: {k: v for k, v in expected.rollups[(m, henan, "", "")].items() if v != 0} for m in by_hand} == by_hand
     assert sorted(ORACLE_FIGURES) == sorted(f.name for f in StatsCell._meta.get_fields() if f.name in ORACLE_FIGURES)
-    assert len(ORACLE_FIGURES) == 15
+    assert len(ORACLE_FIGURES) == 19
 
 
 def test_breakdowns_by_bank_branch_product_and_guarantee_mode(scenario):
@@ -360,4 +362,66 @@ def test_claiming_a_skeleton_is_a_registration_the_next_refresh_sees(scenario):
     assert result.cells == 1
     assert rollup(JUN, w.henan)["enterprises_registered"] == 2
     assert rollup(JUN, w.zhongyuan) == {"enterprises_registered": 1}
+    assert_rollups_match_raw_tables()
+
+
+# --- matchmaking intents (issue 6) ----------------------------------------------------------------------------
+
+
+def _event(world, starts: datetime.datetime):
+    return MatchmakingEvent.objects.create(
+        title="金融会客厅", kind=MatchmakingEvent.Kind.SALON, starts_at=starts, ends_at=starts,
+        region=world.henan, organizer=world.staff(world.henan),
+    )  # fmt: skip
+
+
+def _intent(world, event, enterprise, institution, amount, recorded_at, *, loan=None, product=None):
+    status = Intent.Status.DISBURSED if loan else Intent.Status.RECORDED
+    return Intent.objects.create(
+        event=event, enterprise=enterprise, institution=institution, amount=D(amount), product=product,
+        status=status, application=loan.application if loan else None, loan=loan,
+        recorded_by=event.organizer, recorded_at=recorded_at, updated_at=recorded_at,
+    )  # fmt: skip
+
+
+def test_intents_count_when_recorded_and_convert_with_their_loans_month(scenario):
+    """GIVEN an intent recorded 07-03 that L1 (07-15, 1,000,000 at A-ZZ-JS) followed through, and one recorded
+    at 00:30 on Nov 1 in Shanghai (Oct 31 in UTC) with no loan yet
+    THEN July holds one intent of 800,000 and one conversion of L1's principal, in bank A's row too; November
+    holds the second intent; and the rows equal the oracle's."""
+    w, s = scenario.world, scenario
+    event = _event(w, at(d(7, 3), 9))
+    _intent(w, event, w.e1, w.a_zz_js, "800000.00", at(d(7, 3), 11), loan=s.l1, product=s.l1.product)
+    late = datetime.datetime(2026, 10, 31, 16, 30, tzinfo=datetime.UTC)
+    _intent(w, event, w.e2, w.b_zz, "100000.00", late)
+
+    stats_rebuild()
+
+    henan, bank_a = w.henan, str(w.bank_a.pk)
+    intents = ["intents_recorded", "intent_amount", "intents_converted", "converted_amount"]
+    july = rollup(JUL, henan)
+    assert [july.get(k, 0) for k in intents] == [1, D("800000"), 1, D("1000000")]
+    assert [rollup(JUL, henan, "bank", bank_a).get(k, 0) for k in intents] == [1, D("800000"), 1, D("1000000")]
+    assert [rollup(NOV, henan).get(k, 0) for k in intents] == [1, D("100000"), 0, 0]
+    assert [rollup(OCT, henan).get(k, 0) for k in intents] == [0, 0, 0, 0]
+    assert_rollups_match_raw_tables()
+
+
+def test_an_intent_followed_to_a_loan_later_is_picked_up_by_the_incremental_refresh(scenario):
+    """GIVEN rollups rebuilt with an intent recorded in September and not yet followed up
+    WHEN it is linked to L4 (disbursed 10-09) now THEN the next incremental refresh moves October's figures."""
+    w, s = scenario.world, scenario
+    event = _event(w, at(d(9, 1), 9))
+    intent = _intent(w, event, w.e2, w.b_zz, "200000.00", at(d(9, 1), 11))
+    stats_rebuild()  # the scenario's feedback is an hour old: outside the next refresh's rescan window
+    assert rollup(OCT, w.henan).get("intents_converted", 0) == 0
+
+    Intent.objects.filter(pk=intent.pk).update(
+        status=Intent.Status.DISBURSED, application=s.l4.application, loan=s.l4, updated_at=timezone.now()
+    )
+    stats_refresh()
+
+    assert rollup(OCT, w.henan).get("intents_converted") == 1
+    assert rollup(OCT, w.henan).get("converted_amount") == D("200000")
+    assert rollup(SEP, w.henan).get("intents_recorded") == 1
     assert_rollups_match_raw_tables()
