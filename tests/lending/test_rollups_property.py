@@ -1,17 +1,18 @@
-"""Property: whatever feedback banks send, and whenever the rollups are refreshed, StatsCell and StatsRollup equal
-the same figures computed independently from the raw tables (lending/rollups_python.py), and an incremental
-refresh leaves exactly the rows a full rebuild would.
+"""Property: whatever feedback banks send, and whenever the rollups are refreshed, StatsCell and StatsRollup equal the
+same figures computed independently from the raw tables (lending/rollups_python.py), and an incremental refresh
+leaves exactly the rows a full rebuild would.
 
-Each example builds a small history (enterprises in two counties of two cities or at city level, in several
-industry sections, one without any, and size classes; loans at two banks' head offices, branches and
-sub-branches disbursed over the last ~14 months, some bank-attested first loans; credit decisions; demands,
-some claimed), all with historical timestamps, rebuilds the rollups, then applies a random sequence of
-repayments, monthly balance reports, write-offs, closures (through lending/services/feedback.py, by the lending
-officer, its head office or another bank's officer), loans entered late, decisions made now, claims on old
-demands, new registrations and claimed skeletons, interleaved with refreshes. Invalid feedback (future dates, dates
-before disbursal, balances above the principal, repayments above the balance, duplicate references, feedback on
-an ended loan, another bank's loan) must raise DomainError and change nothing. Half the examples shrink the
-refresh's rescan overlap to zero, so each refresh sees only what came after the previous one.
+Each example builds a small history (enterprises in two counties of two cities or at city level, in several industry
+sections, one without any, and size classes; loans at two banks' head offices, branches and sub-branches disbursed
+over the last ~14 months, some bank-attested first loans; credit decisions; demands, some claimed), all with
+historical timestamps, rebuilds the rollups, then applies a random sequence of repayments, monthly balance reports,
+write-offs, closures (through lending/services/feedback.py, by the lending officer, its head office or another
+bank's officer), loans entered late, decisions made now, claims on old demands, new registrations and claimed
+skeletons, matchmaking intents recorded (now, or entered late with a past recording time) and intents followed
+through to a loan of their firm, interleaved with refreshes. Invalid feedback (future dates, dates before disbursal,
+balances above the principal, repayments above the balance, duplicate references, feedback on an ended loan, another
+bank's loan) must raise DomainError and change nothing. Half the examples shrink the refresh's rescan overlap to
+zero, so each refresh sees only what came after the previous one.
 """
 
 import datetime
@@ -34,8 +35,10 @@ from lending.models import (
     BalanceSnapshot,
     CreditDecision,
     GuaranteeMode,
+    Intent,
     Loan,
     LoanEvent,
+    MatchmakingEvent,
     ProductType,
     Repayment,
 )
@@ -108,6 +111,10 @@ def _place():
         "henan": henan, "regions": regions, "industries": industries, "lenders": lenders, "officers": officers,
         "heads": {a_zz.pk: bank_a, a_zz_js.pk: bank_a, a_ly.pk: bank_a, bank_b.pk: bank_b, b_zz.pk: bank_b},
         "other_bank": {bank_a.pk: bank_b, bank_b.pk: bank_a}, "products": products, "user": UserFactory(),
+        "event": MatchmakingEvent.objects.create(
+            title="政银企对接会", kind=MatchmakingEvent.Kind.ROADSHOW, starts_at=timezone.now(), ends_at=timezone.now(),
+            region=henan, organizer=UserFactory(),
+        ),
     }  # fmt: skip
 
 
@@ -227,6 +234,25 @@ class ClaimSkeleton:
 
 
 @dataclass(frozen=True)
+class RecordIntent:
+    """An intent recorded at an event for a firm and a lender (with or without a product), `minutes_ago`."""
+
+    firm: int
+    lender: int
+    product: int | None
+    amount: int
+    minutes_ago: int
+
+
+@dataclass(frozen=True)
+class FollowIntent:
+    """An open intent followed through, now, to a loan of its firm (converted in the loan's month)."""
+
+    intent: int
+    loan: int
+
+
+@dataclass(frozen=True)
 class Refresh:
     pass
 
@@ -272,6 +298,15 @@ operations = st.one_of(
     st.builds(Claim, demand=st.integers(0, 9)),
     st.builds(Register, firm=firm_specs),
     st.builds(ClaimSkeleton, firm=st.integers(0, 9), region=st.integers(0, 2), industry=st.integers(0, 2)),
+    st.builds(
+        RecordIntent,
+        firm=st.integers(0, 9),
+        lender=st.integers(0, 4),
+        product=st.none() | st.integers(0, 2),
+        amount=st.integers(1, 100),
+        minutes_ago=st.sampled_from([0, 0, 60 * 24 * 40, 60 * 24 * 200]),
+    ),
+    st.builds(FollowIntent, intent=st.integers(0, 9), loan=st.integers(0, 9)),
     st.just(Refresh()),
 )
 
@@ -291,6 +326,7 @@ class History:
         self.firms = [self.firm_add(f, created_at=_ago(f.minutes_ago + 7)) for f in firms]
         self.loans: list[Loan] = []
         self.unclaimed = []
+        self.intents: list[Intent] = []
         self._references = 0
 
     def firm_add(self, f: FirmSpec, *, created_at: datetime.datetime):
@@ -369,6 +405,32 @@ class History:
         self.firms[self.firms.index(skeleton)] = claimed
         event("skeleton claimed")
 
+    def intent_record(self, op: RecordIntent) -> None:
+        recorded_at = _ago(op.minutes_ago)
+        self.intents.append(Intent.objects.create(
+            event=self.place["event"], enterprise=self.firm(op.firm), institution=self.place["lenders"][op.lender],
+            product=None if op.product is None else self.place["products"][op.product], amount=op.amount * TEN_THOUSAND,
+            recorded_by=self.place["user"], recorded_at=recorded_at, updated_at=timezone.now(),
+        ))  # fmt: skip
+
+    def intent_follow(self, op: FollowIntent) -> None:
+        taken = set(Intent.objects.filter(loan__isnull=False).values_list("loan_id", flat=True))
+        loans = [loan for loan in self.loans if loan.pk not in taken]
+        if not loans:
+            return
+        loan = loans[op.loan % len(loans)]
+        open_intents = [i for i in self.intents if i.loan_id is None and i.enterprise_id == loan.enterprise_id]
+        if not open_intents:  # one recorded for it first (a month before the follow-up)
+            self.intent_record(RecordIntent(0, 0, None, 10, 60 * 24 * 30))
+            self.intents[-1].enterprise = loan.enterprise
+            self.intents[-1].save()
+            open_intents = [self.intents[-1]]
+        intent = open_intents[op.intent % len(open_intents)]
+        intent.status, intent.application_id, intent.loan = Intent.Status.DISBURSED, loan.application_id, loan
+        intent.updated_at = timezone.now()
+        intent.save()
+        event("intent converted")
+
     # -- feedback -----------------------------------------------------------------------------------------------
 
     def officer(self, loan: Loan, who: str):
@@ -410,6 +472,12 @@ class History:
             return
         if isinstance(op, ClaimSkeleton):
             self.skeleton_claim(op)
+            return
+        if isinstance(op, RecordIntent):
+            self.intent_record(op)
+            return
+        if isinstance(op, FollowIntent):
+            self.intent_follow(op)
             return
         if isinstance(op, Claim):
             if self.unclaimed:
