@@ -5,8 +5,9 @@ have changed since the last refresh began, and from which month: loan feedback (
 LoanEvent) from the month of its date, new loans from their disbursal month, credit decisions, demands and
 their pick-up, and new registrations (a claimed skeleton by its new membership) from their own month. For each
 month from the earliest of those to the current one it recomputes those cells' leaf rows (StatsCell) from the
-raw tables in two statements, then the region rows (StatsRollup) of their regions and the regions above them
-from the leaf. A full rebuild is the same with every cell dirty from the first month. Both run under one
+raw tables in two statements, then adds the difference the new leaf rows make to the region rows (StatsRollup)
+of their regions and the regions above them. A full rebuild recomputes every cell from the first month and sums
+the region rows from the leaf, bottom-up. Both run under one
 advisory lock, in one transaction, so readers see either the old figures or the new ones.
 
 Definitions (DOMAIN.md §4), all per month m, with E the last day of m:
@@ -33,7 +34,7 @@ that moves changes its cells' history at the next full rebuild (nightly), not be
 import datetime
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
@@ -60,6 +61,7 @@ class RefreshResult:
     cells: int
     months: int
     seconds: float
+    phases: dict = field(default_factory=dict)  # seconds per phase (PostgreSQL)
 
 
 def month_start(day: datetime.date) -> datetime.date:
@@ -312,6 +314,55 @@ DELETE_LEAF = """
        AND c.region_id = dc.region_id AND c.section = dc.section AND c.size_class = dc.size_class
 """
 
+# Incremental refreshes change the region rows by the difference the dirty cells' leaf rows made: figures add up
+# over firm cells (which partition the enterprises, so distinct-firm counts too), hence
+# new region row = old region row - old leaf rows under it + new leaf rows under it.
+# The cost follows what changed, where regrouping every leaf row under each affected region follows its size.
+_DELTA_COLUMNS = ", ".join(f"{f} numeric" for f in FIGURES)
+DELTA_TABLE = f"""
+    CREATE TEMP TABLE tmp_delta (region_id integer, section varchar(1), size_class varchar(8), dim varchar(16),
+                                 key varchar(24), {_DELTA_COLUMNS}) ON COMMIT DROP
+"""  # noqa: S608 - only constants are interpolated
+DELETE_LEAF_INTO_DELTA = f"""
+    WITH gone AS (
+        DELETE FROM lending_statscell c USING tmp_dirty dc
+         WHERE c.month = %(m)s AND dc.from_month <= %(m)s
+           AND c.region_id = dc.region_id AND c.section = dc.section AND c.size_class = dc.size_class
+        RETURNING c.*)
+    INSERT INTO tmp_delta SELECT region_id, section, size_class, dim, key, {", ".join(f"-{f}" for f in FIGURES)}
+      FROM gone
+"""  # noqa: S608 - only constants are interpolated
+NEW_LEAF_INTO_DELTA = f"""
+    INSERT INTO tmp_delta
+    SELECT c.region_id, c.section, c.size_class, c.dim, c.key, {", ".join(f"c.{f}" for f in FIGURES)}
+      FROM lending_statscell c JOIN tmp_dirty dc
+        ON c.region_id = dc.region_id AND c.section = dc.section AND c.size_class = dc.size_class
+     WHERE c.month = %(m)s AND dc.from_month <= %(m)s
+"""  # noqa: S608 - only constants are interpolated
+_ALL_ZERO = " AND ".join(f"lending_statsrollup.{f} = 0" for f in FIGURES)
+# The delta summed for every region above each cell (its own included), by the leaf's breakdowns and, for all
+# loans, by section and size class; added to the region rows (created when new). Rows left with every figure 0
+# are then deleted, as a full rebuild leaves none (ZERO_ROLLUPS_DELETE).
+APPLY_DELTA = f"""
+    WITH moved AS (
+        INSERT INTO lending_statsrollup (month, region_id, dim, key, {", ".join(FIGURES)})
+        SELECT %(m)s, a.ancestor_id, x.dim, x.key, {", ".join(f"SUM(x.{f})" for f in FIGURES)}
+          FROM (
+            SELECT region_id, dim, key, {", ".join(FIGURES)} FROM tmp_delta
+            UNION ALL
+            SELECT region_id, 'industry', section, {", ".join(FIGURES)} FROM tmp_delta WHERE dim = ''
+            UNION ALL
+            SELECT region_id, 'size_class', size_class, {", ".join(FIGURES)} FROM tmp_delta WHERE dim = ''
+          ) x JOIN tmp_ancestor a ON a.region_id = x.region_id
+         GROUP BY a.ancestor_id, x.dim, x.key
+        ON CONFLICT (region_id, dim, month, key) DO UPDATE SET
+           {", ".join(f"{f} = lending_statsrollup.{f} + EXCLUDED.{f}" for f in FIGURES)}
+        RETURNING id, ({_ALL_ZERO}) AS zero
+    )
+    INSERT INTO tmp_zero SELECT id FROM moved WHERE zero
+"""  # noqa: S608 - only constants are interpolated; values are bound parameters
+ZERO_ROLLUPS_DELETE = f"DELETE FROM lending_statsrollup WHERE {_ALL_ZERO}"  # noqa: S608
+
 AFFECTED_REGIONS = """
     SELECT DISTINCT a.ancestor_id FROM tmp_dirty dc JOIN tmp_ancestor a ON a.region_id = dc.region_id
      WHERE dc.from_month <= %(m)s
@@ -350,32 +401,73 @@ ROLLUP_AT_DEPTH = f"""
 """  # noqa: S608 - only constants are interpolated; values are bound parameters
 
 
-def _recompute_months(cursor, first: datetime.date, last: datetime.date) -> int:
-    """Recompute the dirty cells (tmp_dirty) month by month from `first` to `last`; returns the months done."""
-    tz = settings.TIME_ZONE
+def _month_params(month: datetime.date) -> dict:
+    following = next_month(month)
+    return {
+        "m": month,
+        "e": following - datetime.timedelta(days=1),
+        "mt": local_midnight(month),
+        "nt": local_midnight(following),
+        "tz": settings.TIME_ZONE,
+    }
+
+
+class _Clock:
+    """Seconds spent per phase of a refresh, for the log and the benchmark."""
+
+    def __init__(self):
+        self.phases: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def lap(self, phase: str) -> None:
+        now = time.monotonic()
+        self.phases[phase] = self.phases.get(phase, 0.0) + now - self._last
+        self._last = now
+
+
+def _recompute_months(cursor, first: datetime.date, last: datetime.date, *, full: bool, clock: _Clock) -> int:
+    """Recompute the dirty cells (tmp_dirty) month by month from `first` to `last`; returns the months done.
+
+    A full rebuild sums the region rows from the leaf, bottom-up; an incremental refresh adds to them the
+    difference its new leaf rows make (APPLY_DELTA)."""
     cursor.execute("SELECT COALESCE(max(depth), 0) FROM tmp_region")
     max_depth = cursor.fetchone()[0]
+    if not full:
+        cursor.execute("DROP TABLE IF EXISTS tmp_delta")
+        cursor.execute(DELTA_TABLE)
+        cursor.execute("DROP TABLE IF EXISTS tmp_zero")
+        cursor.execute("CREATE TEMP TABLE tmp_zero (id bigint) ON COMMIT DROP")
     month, done = first, 0
     while month <= last:
-        following = next_month(month)
-        params = {
-            "m": month,
-            "e": following - datetime.timedelta(days=1),
-            "mt": local_midnight(month),
-            "nt": local_midnight(following),
-            "tz": tz,
-        }
-        cursor.execute(DELETE_LEAF, params)
+        params = _month_params(month)
+        if full:
+            cursor.execute(DELETE_LEAF, params)
+        else:
+            cursor.execute("TRUNCATE tmp_delta")
+            cursor.execute(DELETE_LEAF_INTO_DELTA, params)
+        clock.lap("leaf_delete")
         cursor.execute(LEAF_FROM_LOANS, params)
+        clock.lap("leaf_loans")
         cursor.execute(LEAF_FROM_ENTERPRISES, params)
-        cursor.execute(DELETE_ROLLUP, params)
-        for depth in range(max_depth, -1, -1):
-            cursor.execute(ROLLUP_AT_DEPTH, params | {"depth": depth})
-        month, done = following, done + 1
+        clock.lap("leaf_enterprises")
+        if full:
+            cursor.execute(DELETE_ROLLUP, params)
+            for depth in range(max_depth, -1, -1):
+                cursor.execute(ROLLUP_AT_DEPTH, params | {"depth": depth})
+        else:
+            cursor.execute(NEW_LEAF_INTO_DELTA, params)
+            cursor.execute(APPLY_DELTA, params)
+        clock.lap("regions")
+        month, done = next_month(month), done + 1
+    if full:
+        cursor.execute(ZERO_ROLLUPS_DELETE)
+    else:
+        cursor.execute("DELETE FROM lending_statsrollup WHERE id IN (SELECT id FROM tmp_zero)")
+    clock.lap("zero_rows")
     return done
 
 
-def _refresh_sql(cursor, kind: str, since: datetime.datetime | None) -> tuple[int, int]:
+def _refresh_sql(cursor, kind: str, since: datetime.datetime | None, clock: _Clock) -> tuple[int, int]:
     """The PostgreSQL refresh: the dirty cells into tmp_dirty, then month by month; returns (cells, months)."""
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
     # Compiling these large plans (JIT) costs seconds per statement and saves nothing at this row count.
@@ -383,6 +475,7 @@ def _refresh_sql(cursor, kind: str, since: datetime.datetime | None) -> tuple[in
     cursor.execute("SET LOCAL work_mem = '128MB'")  # the grouping sets and region sums hash in memory
     calendar_fill()
     _dimension_tables(cursor)
+    clock.lap("setup")
     params = {"since": since, "tz": settings.TIME_ZONE}
     if kind == StatsRefresh.Kind.FULL:
         cursor.execute(FIRST_MONTH, params)
@@ -399,10 +492,12 @@ def _refresh_sql(cursor, kind: str, since: datetime.datetime | None) -> tuple[in
     cursor.execute(DIRTY_ENTERPRISES)
     cursor.execute("CREATE INDEX ON tmp_ent (id)")
     cursor.execute("ANALYZE tmp_ent")
+    clock.lap("changed_cells")
     months = 0
     if cells:
         first = min(month for *_cell, month in cells)
-        months = _recompute_months(cursor, first, month_start(timezone.localdate()))
+        full = kind == StatsRefresh.Kind.FULL
+        months = _recompute_months(cursor, first, month_start(timezone.localdate()), full=full, clock=clock)
     return len(cells), months
 
 
@@ -416,10 +511,10 @@ def _refresh_python() -> tuple[int, int]:
 
 
 def _run(kind: str, *, since: datetime.datetime | None) -> RefreshResult:
-    started, clock = timezone.now(), time.monotonic()
+    started, clock, phases = timezone.now(), time.monotonic(), _Clock()
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cells, months = _refresh_sql(cursor, kind, since)
+            cells, months = _refresh_sql(cursor, kind, since, phases)
         else:
             kind, since = StatsRefresh.Kind.FULL, None
             cells, months = _refresh_python()
@@ -428,8 +523,9 @@ def _run(kind: str, *, since: datetime.datetime | None) -> RefreshResult:
             kind=kind, started_at=started, changes_since=since, finished_at=timezone.now(), cells=cells,
             months=months, seconds=Decimal(f"{seconds:.3f}"),
         )  # fmt: skip
-    logger.info("stats %s refresh: %d cells, %d months, %.2f s", kind, cells, months, seconds)
-    return RefreshResult(kind=kind, cells=cells, months=months, seconds=seconds)
+    spent = ", ".join(f"{phase} {t:.2f}" for phase, t in phases.phases.items())
+    logger.info("stats %s refresh: %d cells, %d months, %.2f s (%s)", kind, cells, months, seconds, spent)
+    return RefreshResult(kind=kind, cells=cells, months=months, seconds=seconds, phases=phases.phases)
 
 
 def stats_rebuild() -> RefreshResult:
