@@ -201,6 +201,7 @@ class Bench:
             "service_seconds": round(result.seconds, 3),
             "cells": result.cells,
             "months": result.months,
+            "phases_seconds": {phase: round(t, 3) for phase, t in result.phases.items()},
             "stats_refresh_row": {
                 "id": row.pk,
                 "kind": row.kind,
