@@ -1,7 +1,9 @@
 """Product eligibility: a pure check with reasons, and the same rule as a database annotation.
 
 The pure check explains each criterion on a product page; the annotation sorts the whole
-supermarket (eligible first) in SQL so that pagination stays correct and cheap.
+supermarket (eligible first) in SQL so that pagination stays correct and cheap. Both are the first part of the
+matcher's hard eligibility (lending.matching), which adds the demand's amount, term and guarantee mode; tests keep
+the three in agreement.
 """
 
 from dataclasses import dataclass
@@ -9,7 +11,10 @@ from dataclasses import dataclass
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Value
 from django.utils.translation import gettext_lazy as _
 
+from lending.matching import EnterpriseFacts, grade_meets
 from lending.models import Product
+
+__all__ = ["Criterion", "EnterpriseFacts", "eligible_annotation", "no_enterprise_annotation", "product_criteria"]
 
 
 @dataclass(frozen=True)
@@ -19,30 +24,22 @@ class Criterion:
     message: str
 
 
-@dataclass(frozen=True)
-class EnterpriseFacts:
-    """What eligibility needs to know of an enterprise, loaded once per request."""
+def _grade_of(facts: EnterpriseFacts) -> str:
+    """The enterprise's grade ("" when not evaluated), read now if the facts were built without it."""
+    if facts.grade is not None:
+        return facts.grade
+    if facts.enterprise_id is None:
+        return ""
+    from creditinfo.models import Evaluation
 
-    region_ids: tuple[int, ...]  # county, city, province
-    section_code: str
-    size_class: str
-    tag_ids: frozenset[int]
-
-    @classmethod
-    def of(cls, enterprise) -> "EnterpriseFacts":
-        region = enterprise.region
-        return cls(
-            region_ids=tuple(region.ancestors_and_self_ids()),
-            section_code=enterprise.industry.section_code,
-            size_class=enterprise.size_class,
-            tag_ids=frozenset(t.pk for t in enterprise.tags.all()),
-        )
+    return Evaluation.objects.filter(enterprise_id=facts.enterprise_id).values_list("grade", flat=True).first() or ""
 
 
 def product_criteria(product: Product, facts: EnterpriseFacts) -> list[Criterion]:
     """Each criterion of `product` for the enterprise; regions, industries and tags must be prefetched.
 
-    With no regions listed, a product covers the region its institution serves and everything below it.
+    With no regions listed, a product covers the region its institution serves and everything below it. A
+    product with a minimum credit grade adds the grade criterion (none otherwise).
     """
     regions = [r.pk for r in product.regions.all()] or [product.institution.region_id]
     in_region = any(rid in regions for rid in facts.region_ids)
@@ -78,7 +75,22 @@ def product_criteria(product: Product, facts: EnterpriseFacts) -> list[Criterion
                 else _("Requires a qualification tag the enterprise does not have")
             ),
         ),
+        *_grade_criterion(product, facts),
     ]
+
+
+def _grade_criterion(product: Product, facts: EnterpriseFacts) -> list[Criterion]:
+    if not product.min_grade:
+        return []
+    grade = _grade_of(facts)
+    met = grade_meets(grade, product.min_grade)
+    if met:
+        message = _("Credit grade %(grade)s meets the minimum %(minimum)s")
+    elif grade:
+        message = _("Credit grade %(grade)s is below the minimum %(minimum)s")
+    else:
+        message = _("Requires credit grade %(minimum)s or better; the enterprise has no evaluation yet")
+    return [Criterion("grade", met, str(message % {"grade": grade, "minimum": product.min_grade}))]
 
 
 def eligible_annotation(facts: EnterpriseFacts) -> ExpressionWrapper:
@@ -98,7 +110,12 @@ def eligible_annotation(facts: EnterpriseFacts) -> ExpressionWrapper:
     tags_ok = ~Exists(through_tags)
     if facts.tag_ids:
         tags_ok = tags_ok | Exists(through_tags.filter(enterprisetag_id__in=facts.tag_ids))
-    return ExpressionWrapper(region_ok & industry_ok & size_ok & tags_ok, output_field=BooleanField())
+    # A is the best grade: the enterprise's grade meets a minimum when it sorts at or before it.
+    grade = _grade_of(facts)
+    grade_ok = Q(min_grade="")
+    if grade:
+        grade_ok |= Q(min_grade__gte=grade)
+    return ExpressionWrapper(region_ok & industry_ok & size_ok & tags_ok & grade_ok, output_field=BooleanField())
 
 
 def no_enterprise_annotation():

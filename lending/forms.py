@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from creditinfo.models import EnterpriseTag, SizeClass
+from creditinfo.models import EnterpriseTag, Evaluation, SizeClass
 from lending.models import GuaranteeMode, Product, ProductType, RejectReason
 from xinyidai.forms import WanYuanField
 from xinyidai.models import Industry, Institution, Region
@@ -88,6 +88,12 @@ class ProductForm(forms.Form):
         queryset=EnterpriseTag.objects.order_by("code"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
+    )
+    min_grade = forms.ChoiceField(
+        label=_("Minimum credit grade"),
+        choices=[("", _("Any grade")), *Evaluation.Grade.choices],
+        required=False,
+        help_text=_("The enterprise's platform evaluation must be this grade or better (A is best)."),
     )
     status = forms.ChoiceField(
         label=_("Publish"),

@@ -13,10 +13,10 @@ PRODUCT_LIST_RELATED = ("institution", "institution__parent")
 def enterprise_facts_for(user) -> EnterpriseFacts | None:
     if not (user.is_authenticated and user.is_sme):
         return None
-    # One query for the enterprise with its region and industry chains, one for its tags.
+    # One query for the enterprise with its region and industry chains and its grade, one for its tags.
     membership = (
         EnterpriseMembership.objects.select_related(
-            "enterprise__region__parent__parent", "enterprise__industry__parent__parent"
+            "enterprise__region__parent__parent", "enterprise__industry__parent__parent", "enterprise__evaluation"
         )
         .prefetch_related("enterprise__tags")
         .filter(user=user)

@@ -14,8 +14,18 @@ logger = logging.getLogger(__name__)
 
 @shared_task(acks_late=True)
 def demand_claims_release_expired() -> int:
-    """Return demands whose claim deadline passed to the pool (Celery beat, every 15 minutes)."""
+    """Return demands whose claim deadline passed to the pool, tell their enterprises and push them to other
+    institutions (Celery beat, every 15 minutes)."""
     return _release()
+
+
+@shared_task(acks_late=True)
+def applications_flag_overdue() -> int:
+    """Tell institutions, once each, about applications past their response deadline (Celery beat, every 15
+    minutes)."""
+    from lending.services.deadlines import applications_flag_overdue as flag
+
+    return flag()
 
 
 def _report(result) -> dict:

@@ -2,7 +2,21 @@
 
 from django.urls import path, re_path
 
-from lending.views import applications, dashboard, demands, feedback, loans, products, targets
+from lending.views import (
+    applications,
+    dashboard,
+    demands,
+    event_exports,
+    event_intents,
+    feedback,
+    loans,
+    products,
+    targets,
+)
+from lending.views import events as event_views
+from lending.views import matching as matching_views
+from lending.views import outreach as outreach_views
+from lending.views import overdue as overdue_views
 
 app_name = "lending"
 
@@ -15,6 +29,9 @@ urlpatterns = [
     path("institution/products/<int:pk>/edit/", products.product_edit, name="product_edit"),
     path("institution/products/<int:pk>/unlist/", products.product_unlist, name="product_unlist"),
     path("institution/products/<int:pk>/relist/", products.product_relist, name="product_relist"),
+    # recommendations and matches (lending.views.matching)
+    path("recommendations/", matching_views.recommendations, name="recommendations"),
+    path("institution/products/<int:pk>/matches/", matching_views.product_matches, name="product_matches"),
     path("demands/", demands.demand_list, name="demand_list"),
     path("demands/new/", demands.demand_create, name="demand_create"),
     path("demands/<int:pk>/", demands.demand_detail, name="demand_detail"),
@@ -42,9 +59,38 @@ urlpatterns = [
     path("loans/feedback/<int:pk>/errors.csv", feedback.feedback_batch_errors_csv, name="feedback_batch_errors_csv"),
     path("targets/", targets.target_list, name="target_list"),
     path("targets/new/", targets.target_add, name="target_add"),
+    path("overdue/", overdue_views.overdue_list, name="overdue"),
+    path("overdue/export.csv", overdue_views.overdue_export, name="overdue_export"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/pdf/", dashboard.dashboard_pdf, name="dashboard_pdf"),
     re_path(
         r"^dashboard/export/(?P<table>[a-z_]+)\.(?P<fmt>csv|xlsx)$", dashboard.dashboard_export, name="dashboard_export"
+    ),
+    # matchmaking events and intents (lending.views.events)
+    path("events/", event_views.event_list, name="event_list"),
+    path("events/new/", event_views.event_create, name="event_create"),
+    path("events/<int:pk>/", event_views.event_detail, name="event_detail"),
+    path("events/<int:pk>/edit/", event_views.event_edit, name="event_edit"),
+    path("events/<int:pk>/cancel/", event_views.event_cancel, name="event_cancel"),
+    path("events/<int:pk>/held/", event_views.event_held, name="event_held"),
+    path("events/<int:pk>/invite/", event_views.event_invite, name="event_invite"),
+    path("events/<int:pk>/attendance/", event_views.event_attendance, name="event_attendance"),
+    path("events/<int:pk>/register/", event_views.event_register, name="event_register"),
+    path("events/<int:pk>/decline/", event_views.event_decline, name="event_decline"),
+    path("events/<int:pk>/intents/new/", event_intents.intent_add, name="event_intent_add"),
+    path("events/<int:pk>/participants.csv", event_exports.event_participants_csv, name="event_participants_csv"),
+    path("events/<int:pk>/intents.csv", event_exports.event_intents_csv, name="event_intents_csv"),
+    path("intents/", event_intents.intent_list, name="intent_list"),
+    path("intents/<int:pk>/<slug:action>/", event_intents.intent_action, name="intent_action"),
+    # first-loan outreach (lending.views.outreach)
+    path("outreach/", outreach_views.outreach_list, name="outreach_list"),
+    re_path(r"^outreach/export\.(?P<fmt>csv|xlsx)$", outreach_views.outreach_export, name="outreach_export"),
+    path("outreach/push/", outreach_views.outreach_push_view, name="outreach_push"),
+    path("outreach/invite/", outreach_views.outreach_invite_view, name="outreach_invite"),
+    path("outreach/leads/", outreach_views.outreach_leads, name="outreach_leads"),
+    path(
+        "outreach/leads/<int:pk>/contacted/",
+        outreach_views.outreach_lead_contacted_view,
+        name="outreach_lead_contacted",
     ),
 ]

@@ -339,3 +339,45 @@ class CreditReportFactory(factory.django.DjangoModelFactory):
     number = factory.Sequence(lambda n: f"XYD-TEST-{n:08d}")
     verification_code = factory.Sequence(lambda n: f"VERIFY{n:010d}")
     requested_by = factory.SubFactory(UserFactory)
+
+
+# --- matchmaking events (lending.models.events) ---------------------------------------------------------------
+
+
+class MatchmakingEventFactory(factory.django.DjangoModelFactory):
+    """A scheduled Zhengzhou event a week from now, open to registration, organised by Zhengzhou staff."""
+
+    class Meta:
+        model = "lending.MatchmakingEvent"
+
+    title = factory.Sequence(lambda n: f"郑州市政银企对接会第{n}期")
+    kind = "roadshow"
+    starts_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
+    ends_at = factory.LazyAttribute(lambda event: event.starts_at + datetime.timedelta(hours=3))
+    place = "郑州市金水区金融会客厅"
+    region = factory.SubFactory(CityFactory)
+    organizer = factory.SubFactory(StaffFactory, region=factory.SelfAttribute("..region"))
+
+
+class EventParticipantFactory(factory.django.DjangoModelFactory):
+    """An invited enterprise (pass institution=... and enterprise=None for an institution)."""
+
+    class Meta:
+        model = "lending.EventParticipant"
+
+    event = factory.SubFactory(MatchmakingEventFactory)
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    status = "invited"
+    invited = True
+    invited_at = factory.LazyFunction(timezone.now)
+
+
+class IntentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "lending.Intent"
+
+    event = factory.SubFactory(MatchmakingEventFactory)
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    institution = factory.SubFactory(BranchFactory)
+    amount = Decimal("2000000.00")
+    recorded_by = factory.SelfAttribute("event.organizer")

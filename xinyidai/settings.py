@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "xinyidai.context_processors.notifications",
             ],
         },
     },
@@ -165,6 +166,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "lending.tasks.demand_claims_release_expired",
         "schedule": 15 * 60,
     },
+    "flag-overdue-applications": {
+        "task": "lending.tasks.applications_flag_overdue",
+        "schedule": 15 * 60,
+    },
     "expire-credit-records": {
         "task": "creditinfo.tasks.credit_records_expire",
         "schedule": crontab(hour=1, minute=30),  # CELERY_TIMEZONE: 01:30 Asia/Shanghai, after the day turns
@@ -213,6 +218,13 @@ SPECTACULAR_SETTINGS = {
         "DemandClaimStatusEnum": "lending.models.DemandClaim.Status",
         "ApplicationStatusEnum": "lending.models.Application.Status",
         "LoanStatusEnum": "lending.models.Loan.Status",
+        # matchmaking events (lending.api.events)
+        "EventKindEnum": "lending.models.MatchmakingEvent.Kind",
+        "EventStatusEnum": "lending.models.MatchmakingEvent.Status",
+        "EventParticipantStatusEnum": "lending.models.EventParticipant.Status",
+        "IntentStatusEnum": "lending.models.Intent.Status",
+        "IntentDropReasonEnum": "lending.models.IntentDropReason",
+        "CreditGradeEnum": "creditinfo.models.Evaluation.Grade",
         "GuaranteeModeEnum": "lending.models.GuaranteeMode",
         "SizeClassEnum": "creditinfo.models.SizeClass",
     },

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from xinyidai import views
+from xinyidai import views, views_notifications
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,4 +11,8 @@ urlpatterns = [
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("notifications/", views_notifications.notification_list, name="notification_list"),
+    path("notifications/read-all/", views_notifications.notifications_read_all, name="notifications_read_all"),
+    path("notifications/badge/", views_notifications.notification_badge, name="notification_badge"),
+    path("notifications/<int:pk>/open/", views_notifications.notification_open, name="notification_open"),
 ]

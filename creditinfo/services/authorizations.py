@@ -3,11 +3,13 @@
 import datetime
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from creditinfo.models import Authorization
 from xinyidai.errors import DomainError
+from xinyidai.notifications import notify, officers_of
 
 CONSENT_TEXT = _(
     "I authorize %(institution)s to query this enterprise's public credit information on the platform "
@@ -24,15 +26,18 @@ def consent_text(*, institution, purpose: str, until: datetime.datetime) -> str:
 
 
 @transaction.atomic
-def authorization_grant(*, enterprise, institution, purpose: str, days: int, user) -> Authorization:
-    """Record an explicit consent; only a member of the enterprise may give it."""
+def authorization_grant(
+    *, enterprise, institution, purpose: str, days: int, user, notify_institution: bool = True
+) -> Authorization:
+    """Record an explicit consent; only a member of the enterprise may give it. The institution's officers are
+    told, unless the caller tells them itself (`notify_institution=False`, e.g. with an application)."""
     if not enterprise.members.filter(user=user).exists():
         raise DomainError(code="forbidden", message=_("Only the enterprise's own users can authorize."), status=403)
     if days < 1 or days > 365:
         raise DomainError(code="invalid", message=_("An authorization lasts between 1 and 365 days."), status=400)
     now = timezone.now()
     until = now + datetime.timedelta(days=days)
-    return Authorization.objects.create(
+    authorization = Authorization.objects.create(
         enterprise=enterprise,
         institution=institution,
         purpose=purpose,
@@ -41,6 +46,22 @@ def authorization_grant(*, enterprise, institution, purpose: str, days: int, use
         granted_by=user,
         consent_text=consent_text(institution=institution, purpose=purpose, until=until),
     )
+    if notify_institution:
+        notify(
+            users=officers_of(institution),
+            kind="authorization_granted",
+            url=reverse("creditinfo:enterprise_view", args=[enterprise.pk]),
+            params={**_params(authorization), "purpose": purpose, "valid_until_at": until.isoformat()},
+        )
+    return authorization
+
+
+def _params(authorization: Authorization) -> dict:
+    return {
+        "authorization_id": authorization.pk,
+        "enterprise": authorization.enterprise.name,
+        "institution": authorization.institution.name,
+    }
 
 
 @transaction.atomic
@@ -52,4 +73,7 @@ def authorization_revoke(*, authorization_id: int, user) -> Authorization:
     if authorization.revoked_at is None:
         authorization.revoked_at = timezone.now()
         authorization.save(update_fields=["revoked_at"])
+        notify(
+            users=officers_of(authorization.institution), kind="authorization_revoked", params=_params(authorization)
+        )
     return authorization

@@ -9,13 +9,15 @@ import datetime
 import os
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from creditinfo.models import CreditRecord, Objection, RepairRequest, Severity
+from creditinfo.models import CreditRecord, EnterpriseMembership, Objection, RepairRequest, Severity
 from creditinfo.publication import is_published, publication_end
 from creditinfo.services.enterprises import enterprise_for_user
 from xinyidai.errors import DomainError, InvalidTransition
+from xinyidai.notifications import notify, staff_of
 
 ANSWER_DAYS = 20  # calendar days: "verified and answered within 20 days"
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
@@ -78,6 +80,19 @@ def require_published(record: CreditRecord) -> None:
         raise DomainError(code="not_published", message=_("This record is no longer published."))
 
 
+def tell_enterprise(obj, kind: str, *, url: str, **params) -> None:
+    """Tell the members of the objection's or repair request's enterprise (kind from xinyidai.notifications)."""
+    members = EnterpriseMembership.objects.filter(enterprise_id=obj.enterprise_id).values_list("user_id", flat=True)
+    notify(users=members, kind=kind, url=url, params={"record": obj.record.title, **params})
+
+
+def tell_handlers(obj, kind: str, *, url: str, **params) -> None:
+    """Tell the government staff of the enterprise's region and above: they answer objections and repairs."""
+    enterprise = obj.enterprise
+    params = {"record": obj.record.title, "enterprise": enterprise.name, **params}
+    notify(users=staff_of(enterprise.region), kind=kind, url=url, params=params)
+
+
 def require_handler(user, obj) -> None:
     """Only platform staff in whose region the enterprise sits (or platform admins) answer objections and repairs."""
     if not (user.is_gov_staff or user.is_platform_admin):
@@ -110,6 +125,10 @@ def objection_raise(*, user, record_id: int, reason: str, evidence=None) -> Obje
     )
     record.status, record.updated_at = CreditRecord.Status.DISPUTED, timezone.now()
     record.save(update_fields=["status", "updated_at"])
+    url = reverse("creditinfo:objection_detail", args=[objection.pk])
+    tell_handlers(
+        objection, "objection_raised", url=url, objection_id=objection.pk, due_on=objection.due_on.isoformat()
+    )
     return objection
 
 
@@ -176,6 +195,8 @@ def objection_resolve(*, objection_id: int, user, outcome: str, response: str, c
     objection.save(update_fields=["status", "response", "resolved_by", "resolved_at"])
     if outcome != Objection.Status.UNRESOLVED:
         evaluations_recompute_later(enterprise_ids=[record.enterprise_id])
+    url = reverse("creditinfo:objection_detail", args=[objection.pk])
+    tell_enterprise(objection, "objection_resolved", url=url, objection_id=objection.pk, outcome=outcome)
     return objection
 
 

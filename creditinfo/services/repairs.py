@@ -4,6 +4,7 @@ has passed, the enterprise asks for a negative record to leave publication early
 import datetime
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +17,8 @@ from creditinfo.services.objections import (
     own_record_locked,
     require_handler,
     require_published,
+    tell_enterprise,
+    tell_handlers,
 )
 from xinyidai.errors import DomainError, InvalidTransition
 
@@ -61,7 +64,7 @@ def repair_request_submit(
     evidence_validate(evidence)
     record = own_record_locked(user=user, record_id=record_id)
     _check_request(record, obligation_fulfilled_on)
-    return RepairRequest.objects.create(
+    repair = RepairRequest.objects.create(
         record=record,
         enterprise_id=record.enterprise_id,
         requested_by=user,
@@ -69,6 +72,12 @@ def repair_request_submit(
         statement=statement,
         evidence=evidence or "",
     )
+    tell_handlers(repair, "repair_requested", url=_url(repair), repair_id=repair.pk)
+    return repair
+
+
+def _url(repair: RepairRequest) -> str:
+    return reverse("creditinfo:repair_detail", args=[repair.pk])
 
 
 def _lock_pending(repair_id: int, user) -> RepairRequest:
@@ -87,6 +96,8 @@ def _decide(repair: RepairRequest, *, user, status: str, note: str) -> RepairReq
     repair.status, repair.decision_note = status, note
     repair.decided_by, repair.decided_at = user, timezone.now()
     repair.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
+    kind = "repair_approved" if status == RepairRequest.Status.APPROVED else "repair_rejected"
+    tell_enterprise(repair, kind, url=_url(repair), repair_id=repair.pk, note=note)
     return repair
 
 

@@ -22,10 +22,11 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from creditinfo.models import CreditReport, Enterprise, QueryLog
+from creditinfo.models import CreditReport, Enterprise, EnterpriseMembership, QueryLog
 from creditinfo.pdf import qr_data_uri, render_pdf
 from creditinfo.selectors import credit_profile
 from creditinfo.services.queries import credit_query_open
+from xinyidai.notifications import notify
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +148,23 @@ def report_generate(*, report_id: int, base_url: str = "") -> CreditReport:
         report.issued_at = issued_at
         report.status = CreditReport.Status.READY
         report.save(update_fields=["file", "content_hash", "issued_at", "status"])
+        _tell_ready(report)
     return report
+
+
+def _tell_ready(report: CreditReport) -> None:
+    """The enterprise's members when the SME asked for the report; the officer who asked for it otherwise."""
+    if report.requested_by.is_sme:
+        members = EnterpriseMembership.objects.filter(enterprise_id=report.enterprise_id)
+        users = list(members.values_list("user_id", flat=True))
+    else:
+        users = [report.requested_by_id]
+    notify(
+        users=users,
+        kind="credit_report_ready",
+        url=reverse("creditinfo:report_detail", args=[report.pk]),
+        params={"report_id": report.pk, "number": report.number, "enterprise": report.enterprise.name},
+    )
 
 
 def report_download(*, report_id: int, user) -> CreditReport:

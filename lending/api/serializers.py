@@ -56,7 +56,7 @@ class ProductRefSerializer(OutputModelSerializer):
 class ReasonSerializer(serializers.Serializer):
     """One eligibility criterion for the caller's enterprise."""
 
-    key = serializers.ChoiceField(choices=["region", "industry", "size", "tags"], read_only=True)
+    key = serializers.ChoiceField(choices=["region", "industry", "size", "tags", "grade"], read_only=True)
     met = serializers.BooleanField(read_only=True)
     message = serializers.CharField(read_only=True)
 
@@ -92,6 +92,7 @@ class ProductOutputSerializer(OutputModelSerializer):
             "industries",
             "size_classes",
             "tags",
+            "min_grade",
             "status",
             "created_at",
             "updated_at",
@@ -144,6 +145,12 @@ class ProductInputSerializer(serializers.Serializer):
     )
     tags = serializers.SlugRelatedField(
         slug_field="code", queryset=EnterpriseTag.objects.all(), many=True, required=False
+    )
+    min_grade = serializers.ChoiceField(
+        choices=Evaluation.Grade.choices,
+        required=False,
+        allow_blank=True,
+        help_text=_("Minimum platform credit grade (A best, D worst); empty for any"),
     )
 
     class Meta:

@@ -3,7 +3,10 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from lending.api.events import EventViewSet, IntentViewSet
 from lending.api.feedback import register as register_feedback
+from lending.api.matching import ProductMatchViewSet, RecommendationViewSet
+from lending.api.outreach import register as register_outreach
 from lending.api.stats import StatsBreakdownView, StatsKpisView, StatsSeriesView, StatsSummaryView
 from lending.api.views import (
     ApplicationViewSet,
@@ -22,6 +25,12 @@ router.register("claims", ClaimViewSet, basename="api-claim")
 router.register("applications", ApplicationViewSet, basename="api-application")
 router.register("loans", LoanViewSet, basename="api-loan")
 register_feedback(router)  # /loans/{id}/repayments/, balances/, write-off/, close/
+register_outreach(router)  # /outreach/candidates/, push/, leads/, leads/{id}/contacted/
+router.register("events", EventViewSet, basename="api-event")  # matchmaking events (lending.api.events)
+router.register("intents", IntentViewSet, basename="api-intent")
+# recommendations (lending.api.matching): /recommendations/products/, /institution-products/{id}/matches/...
+router.register("recommendations", RecommendationViewSet, basename="api-recommendation")
+router.register("institution-products", ProductMatchViewSet, basename="api-product-match")
 
 urlpatterns = [
     path("stats/summary/", StatsSummaryView.as_view(), name="api-stats-summary"),

@@ -158,6 +158,13 @@ class FinancingDemand(models.Model):
                 condition=Q(status__in=["open", "claimed"]),
             ),
             models.Index(fields=["created_at"], name="demand_created_at"),  # the rollups' change scan
+            # Ranking the pool for a product (lending.selectors_matching): the open demands of one term, walked
+            # outward from the middle of the product's amount range and stopped after a few rows.
+            models.Index(
+                fields=["term_months", "amount"],
+                name="demand_pool_term_amount",
+                condition=Q(status__in=["open", "claimed"]),
+            ),
         ]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="demand_amount_positive")]
 
@@ -240,6 +247,8 @@ class Application(models.Model):
         verbose_name=_("handling officer"),
     )
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    # When the institution was told the application is overdue (lending.services.deadlines): at most once.
+    overdue_notified_at = models.DateTimeField(_("overdue notice sent at"), null=True, blank=True, editable=False)
 
     objects = ApplicationQuerySet.as_manager()
 
@@ -252,6 +261,18 @@ class Application(models.Model):
             models.Index(fields=["enterprise", "-submitted_at"]),
             # Regional (staff) lists: newest first across the province, stopped after one page.
             models.Index(fields=["-submitted_at", "-id"], name="application_recent"),
+            # Overdue lists (staff per bank, officers' inboxes): only the open applications, by deadline.
+            models.Index(
+                fields=["respond_by"],
+                name="application_open_respond_by",
+                condition=Q(status__in=["submitted", "accepted"]),
+            ),
+            # The overdue sweep (every 15 minutes): open applications whose institution has not been told yet.
+            models.Index(
+                fields=["respond_by"],
+                name="application_overdue_unflagged",
+                condition=Q(status__in=["submitted", "accepted"], overdue_notified_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="application_amount_positive"),

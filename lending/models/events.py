@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from creditinfo.models import Enterprise
+from lending.querysets import EventParticipantQuerySet, IntentQuerySet, MatchmakingEventQuerySet
 from xinyidai.models import Industry, Institution, Region
 
 __all__ = [
@@ -67,6 +68,8 @@ class MatchmakingEvent(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
+    objects = MatchmakingEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["-starts_at", "-id"]
         verbose_name = _("matchmaking event")
@@ -97,6 +100,8 @@ class EventParticipant(models.Model):
     registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
     attended_at = models.DateTimeField(_("attendance recorded at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    objects = EventParticipantQuerySet.as_manager()
 
     class Meta:
         ordering = ["event", "id"]
@@ -161,6 +166,8 @@ class Intent(models.Model):
     disbursed_at = models.DateTimeField(_("disbursed at"), null=True, blank=True)
     dropped_at = models.DateTimeField(_("dropped at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    objects = IntentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-recorded_at", "-id"]

@@ -61,6 +61,7 @@ from lending.models import (
     DemandClaim,
     FinancingDemand,
     Loan,
+    MatchmakingEvent,
     Product,
     Repayment,
 )
@@ -85,6 +86,7 @@ from lending.seeding.demo import (
     rebuild_rollups,
     recompute_evaluations,
 )
+from lending.seeding.events import EVENT_TABLES
 from lending.seeding.scales import Scale
 from lending.services.loans import add_months
 from xinyidai.models import Industry, Institution, Region, SizeStandard, User
@@ -233,6 +235,9 @@ def _tables() -> dict[str, tuple[str, tuple[str, ...]]]:
             repayment=columns_of(Repayment, ("id", "loan", "paid_on", "principal_amount", "interest", "reference",
                                              "reported_by", "batch", "created_at")),
         )  # fmt: skip
+        from lending.seeding.events import event_tables  # matchmaking events (written by the events stage)
+
+        TABLES.update(event_tables())
     return TABLES
 
 
@@ -431,10 +436,13 @@ class BulkSeeder:
                 message += " It was seeded before credit records existed: recreate the database to get them."
             elif not BalanceSnapshot.objects.exists():
                 message += " It was seeded before bank feedback existed: recreate the database to get it."
-            if not StatsRefresh.objects.exists():
+            if not MatchmakingEvent.objects.exists() and CreditRecord.objects.exists():
+                self._complete_events()
+                message += " It was seeded before matchmaking events existed: events, intents and leads added."
+            elif not StatsRefresh.objects.exists():
                 self._rollups()
                 message += " Its statistics rollups were missing: rebuilt."
-            return BulkResult(created=False, seconds=self._elapsed(), stages=[], message=message)
+            return BulkResult(created=False, seconds=self._elapsed(), stages=self.stages, message=message)
         self.outer_atomic = connection.in_atomic_block
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('is_superuser') = 'on'")
@@ -450,6 +458,7 @@ class BulkSeeder:
                     self._seed_applications)  # fmt: skip
         self._stage("records", ("record",), self._seed_records)
         self._stage("feedback", ("snapshot", "repayment"), self._seed_feedback)
+        self._stage("events", EVENT_TABLES, self._seed_events)
         self._stage("finish", ("user",), self._finish)
         tables = ", ".join(sorted({t for t, _c in _tables().values()}))
         started = time.monotonic()
@@ -1394,6 +1403,30 @@ class BulkSeeder:
                 ))  # fmt: skip
                 rid += 1
         self.next_ids["snapshot"], self.next_ids["repayment"] = sid, rid
+
+    # --- stage: events (lending.seeding.events) -------------------------------------------------------------
+
+    def _seed_events(self, batch: Batch) -> None:
+        """Matchmaking events, their participants, intents at every stage and a few outreach leads, planned from
+        a sample of the rows loaded so far (lending.seeding.events)."""
+        from lending.seeding.events import bulk_events
+
+        bulk_events(self, batch)
+
+    def _complete_events(self) -> None:
+        """A database bulk-seeded before matchmaking events existed gets them, dated from its own history's end
+        (the marker user's date), then fresh rollups (intents feed them)."""
+        marker = User.objects.get(username=marker_username(self.scale.name))
+        self.as_of = timezone.localtime(marker.date_joined).replace(tzinfo=None)
+        self.as_of_date = self.as_of.date()
+        self.latest = self.as_of - datetime.timedelta(minutes=15)
+        self.outer_atomic = connection.in_atomic_block
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('is_superuser') = 'on'")
+            self.fast_foreign_keys = cursor.fetchone()[0]
+        self._load_reference_data()
+        self._stage("events", EVENT_TABLES, self._seed_events)
+        self._rollups()
 
     # --- stage: finish ------------------------------------------------------------------------------------
 

@@ -229,6 +229,8 @@ class DemoSeeder:
         self.loan_ids: list[int] = []
         self.expired_claim_ids: list[int] = []
         self.eligible_cache: dict = {}
+        # product id -> the template's minimum credit grade, set once the traffic is written (see _finish)
+        self.minimum_grades: dict[int, str] = {}
 
     # --- entry point ---------------------------------------------------------------------------------
 
@@ -238,6 +240,7 @@ class DemoSeeder:
             added = self._complete_credit_information()
             added = self._complete_feedback() or added
             added = self._complete_head_office_login() or added
+            added = self._complete_events() or added
             if added or not StatsRefresh.objects.exists():
                 rebuild_rollups(self._progress)
             if added:
@@ -255,6 +258,7 @@ class DemoSeeder:
             self._seed_credit_records(entries)
             self._seed_feedback()
             self._ensure_officer_authorization()
+            self._seed_events()
         recompute_evaluations(self._progress)
         rebuild_rollups(self._progress)
         return self._result(created=True)
@@ -478,6 +482,8 @@ class DemoSeeder:
                     tags=[self.tags[t] for t in template.tags],
                 )
                 Product.objects.filter(pk=product.pk).update(created_at=self.now - created_days_ago * D)
+                if template.min_grade:
+                    self.minimum_grades[product.pk] = template.min_grade
                 created += 1
             self.products.append(product)
         prefetch_related_objects(self.products, "institution", "regions", "industries", "tags")
@@ -854,6 +860,10 @@ class DemoSeeder:
             product_set_status(
                 product_id=product.pk, user=self.officers[product.institution.code][0], status=Product.Status.UNLISTED
             )
+        # The products' minimum credit grades took effect after the firms applied: evaluations exist only once the
+        # credit records are in (the end of the seed), and application_submit enforces a minimum grade.
+        for product_id, grade in self.minimum_grades.items():
+            Product.objects.filter(pk=product_id).update(min_grade=grade)
         # Loans past maturity are repaid: the balance is a stock at today.
         Loan.objects.filter(pk__in=self.loan_ids, maturity_on__lte=self.today).update(
             status=Loan.Status.CLOSED, outstanding_balance=0, closed_on=F("maturity_on")
@@ -1019,6 +1029,25 @@ class DemoSeeder:
         self._progress(f"demo_head_office added at {officer.institution.head_office.name}")
         return True
 
+    # --- matchmaking events, intents, outreach leads (lending.seeding.events) --------------------------------
+
+    def _seed_events(self) -> None:
+        """Past and upcoming matchmaking events with their participants and intents at every stage, and a few
+        first-loan outreach leads, through the events, intents and outreach services."""
+        from lending.seeding.events import DemoEvents
+
+        DemoEvents(seed=self.seed, now=self.now, progress=self._progress).run(demo_uscc=DEMO_SME.uscc)
+
+    def _complete_events(self) -> bool:
+        """A demo database seeded before matchmaking events existed gets them now; False when it has some."""
+        from lending.models import MatchmakingEvent
+
+        if MatchmakingEvent.objects.exists():
+            return False
+        with transaction.atomic():
+            self._seed_events()
+        return True
+
     def _ensure_officer_authorization(self) -> None:
         """demo_officer can open the demo enterprise's profile at once: its institution holds a live consent."""
         officer = User.objects.select_related("institution").get(username="demo_officer")
@@ -1092,6 +1121,18 @@ def rebuild_rollups(progress: Callable[[str], None]) -> float:
     return result.seconds
 
 
+def events_summary() -> list[tuple[str, str]]:
+    """Row counts of the matchmaking events, their participants and intents, and the outreach leads."""
+    from lending.models import EventParticipant, Intent, MatchmakingEvent, OutreachLead
+
+    return [
+        ("matchmaking events", f"{MatchmakingEvent.objects.count()} ({_by(MatchmakingEvent.objects, 'status')})"),
+        ("event participants", f"{EventParticipant.objects.count()} ({_by(EventParticipant.objects, 'status')})"),
+        ("intents", f"{Intent.objects.count()} ({_by(Intent.objects, 'status')})"),
+        ("outreach leads", f"{OutreachLead.objects.count()} ({_by(OutreachLead.objects, 'status')})"),
+    ]
+
+
 def _by(qs, field_name: str) -> str:
     counts = dict(qs.values_list(field_name).annotate(n=Count("pk")).order_by())
     return ", ".join(f"{k or '-'} {v}" for k, v in sorted(counts.items()))
@@ -1142,4 +1183,5 @@ def summary() -> list[tuple[str, str]]:
             "bank feedback",
             f"{BalanceSnapshot.objects.count()} month-end balances, {Repayment.objects.count()} repayments",
         ),
+        *events_summary(),
     ]

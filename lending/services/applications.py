@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,9 +16,12 @@ from creditinfo.services.authorizations import authorization_grant
 from creditinfo.services.enterprises import enterprise_for_user
 from lending.eligibility import EnterpriseFacts, product_criteria
 from lending.models import Application, ApplicationEvent, CreditDecision, DemandClaim, FinancingDemand, Product
+from lending.services import notices
+from lending.services.intents import intent_follow_loan
 from lending.services.loans import loan_create
 from lending.services.terms import raise_invalid, term_errors
 from xinyidai.errors import DomainError, InvalidTransition
+from xinyidai.notifications import notify, officers_of
 from xinyidai.workdays import deadline_after_working_days
 
 S = Application.Status
@@ -84,6 +88,7 @@ def application_submit(
         purpose=Authorization.Purpose.LOAN_REVIEW,
         days=settings.XINYIDAI_CONSENT_DAYS,
         user=user,
+        notify_institution=False,  # the application notification below says it all
     )
     now = timezone.now()
     application = Application.objects.create(
@@ -104,6 +109,17 @@ def application_submit(
     application.number = f"XYD{timezone.localdate(now):%Y%m%d}{application.pk:08d}"
     application.save(update_fields=["number"])
     _event(application, kind=ApplicationEvent.Kind.SUBMITTED, actor=user, from_status="")
+    notify(
+        users=officers_of(institution),
+        kind="application_submitted",
+        url=notices.application_url(application),
+        params=notices.application_params(
+            application,
+            amount_yuan=str(amount),
+            term_months=term_months,
+            respond_by_at=application.respond_by.isoformat(),
+        ),
+    )
     return application
 
 
@@ -178,13 +194,35 @@ def _move(application: Application, *, to: str, kind: str, actor, note: str = ""
     return application
 
 
+def _tell_enterprise(application: Application, kind: str, *, url: str = "", **params) -> None:
+    notify(
+        users=notices.member_ids(application.enterprise_id),
+        kind=kind,
+        url=url or notices.application_url(application),
+        params=notices.application_params(application, **params),
+    )
+
+
+def _tell_institution(application: Application, kind: str) -> None:
+    """The handling officer, or (before anyone took it into review) the institution's officers."""
+    users = [application.handled_by_id] if application.handled_by_id else officers_of(application.institution)
+    notify(
+        users=users,
+        kind=kind,
+        url=notices.application_url(application),
+        params=notices.application_params(application),
+    )
+
+
 @transaction.atomic
 def application_accept(*, application_id: int, officer) -> Application:
     """The officer takes the application into review (受理)."""
     application = _lock(application_id)
     _require_officer(application, officer)
     _require_status(application, S.SUBMITTED, message=_("Only submitted applications can be accepted."))
-    return _move(application, to=S.ACCEPTED, kind=ApplicationEvent.Kind.ACCEPTED, actor=officer, handled_by=officer)
+    _move(application, to=S.ACCEPTED, kind=ApplicationEvent.Kind.ACCEPTED, actor=officer, handled_by=officer)
+    _tell_enterprise(application, "application_accepted")
+    return application
 
 
 @transaction.atomic
@@ -222,7 +260,15 @@ def application_approve(
         decided_by=officer,
     )
     data = {"amount": str(amount), "annual_rate": str(annual_rate), "term_months": term_months, "guarantee_mode": mode}
-    return _move(application, to=S.APPROVED, kind=ApplicationEvent.Kind.APPROVED, actor=officer, note=note, data=data)
+    _move(application, to=S.APPROVED, kind=ApplicationEvent.Kind.APPROVED, actor=officer, note=note, data=data)
+    _tell_enterprise(
+        application,
+        "application_approved",
+        amount_yuan=str(amount),
+        annual_rate=str(annual_rate),
+        term_months=term_months,
+    )
+    return application
 
 
 @transaction.atomic
@@ -247,7 +293,7 @@ def application_reject(*, application_id: int, officer, reason_code: str, note: 
         note=note,
         decided_by=officer,
     )
-    return _move(
+    _move(
         application,
         to=S.REJECTED,
         kind=ApplicationEvent.Kind.REJECTED,
@@ -255,6 +301,9 @@ def application_reject(*, application_id: int, officer, reason_code: str, note: 
         note=note,
         data={"reason_code": reason_code},
     )
+    # Told, and offered alternatives: the link goes to the products ranked for the enterprise.
+    _tell_enterprise(application, "application_rejected", url=notices.alternatives_url(), reason=reason_code)
+    return application
 
 
 @transaction.atomic
@@ -289,6 +338,9 @@ def application_disburse(
         actor=officer,
         data={"loan_id": loan.pk, "principal": str(loan.principal), "first_loan_attested": first_loan_attested},
     )
+    intent_follow_loan(application_id=application.pk)  # a matchmaking intent linked to it is now disbursed
+    loan_url = reverse("lending:loan_detail", args=[loan.pk])
+    _tell_enterprise(application, "application_disbursed", url=loan_url, principal_yuan=str(loan.principal))
     return loan
 
 
@@ -298,7 +350,9 @@ def application_withdraw(*, application_id: int, user, note: str = "") -> Applic
     application = _lock(application_id)
     _require_member(application, user)
     _require_status(application, S.SUBMITTED, message=_("Only submitted applications can be withdrawn."))
-    return _move(application, to=S.WITHDRAWN, kind=ApplicationEvent.Kind.WITHDRAWN, actor=user, note=note)
+    _move(application, to=S.WITHDRAWN, kind=ApplicationEvent.Kind.WITHDRAWN, actor=user, note=note)
+    _tell_institution(application, "application_withdrawn")
+    return application
 
 
 @transaction.atomic
@@ -307,4 +361,6 @@ def application_decline(*, application_id: int, user, note: str = "") -> Applica
     application = _lock(application_id)
     _require_member(application, user)
     _require_status(application, S.APPROVED, message=_("Only approved offers can be declined."))
-    return _move(application, to=S.DECLINED, kind=ApplicationEvent.Kind.DECLINED, actor=user, note=note)
+    _move(application, to=S.DECLINED, kind=ApplicationEvent.Kind.DECLINED, actor=user, note=note)
+    _tell_institution(application, "application_declined")
+    return application

@@ -6,9 +6,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from creditinfo.services.enterprises import enterprise_for_user
-from lending.models import DemandClaim, FinancingDemand, GuaranteeMode
+from lending.models import DemandClaim, DemandPush, FinancingDemand, GuaranteeMode
+from lending.services import notices
 from lending.services.terms import raise_invalid, term_errors
 from xinyidai.errors import DomainError
+from xinyidai.notifications import notify
 from xinyidai.workdays import deadline_after_working_days
 
 
@@ -24,7 +26,7 @@ def demand_publish(*, user, amount, term_months: int, purpose: str, guarantee_mo
         errors["guarantee_modes"] = [str(_("Choose at least one acceptable guarantee mode."))]
     only_modes = list(errors) == ["guarantee_modes"]
     raise_invalid(errors, _("Choose at least one acceptable guarantee mode.") if only_modes else None)
-    return FinancingDemand.objects.create(
+    demand = FinancingDemand.objects.create(
         enterprise=enterprise,
         region=enterprise.region,
         amount=amount,
@@ -33,13 +35,50 @@ def demand_publish(*, user, amount, term_months: int, purpose: str, guarantee_mo
         guarantee_modes=modes,
         created_by=user,
     )
+    _push(demand, reason=DemandPush.Reason.PUBLISHED)
+    return demand
 
 
-def _expire_claims(demand: FinancingDemand, now) -> None:
-    expired = demand.claims.filter(status=DemandClaim.Status.ACTIVE, deadline__lte=now)
-    if expired.update(status=DemandClaim.Status.EXPIRED, closed_at=now) and demand.status == demand.Status.CLAIMED:
+def _push(demand: FinancingDemand, *, reason: str, exclude_institution_ids=()) -> None:
+    """Put the demand in front of the best-ranked institutions whose products fit it (lending.services.matching)."""
+    from lending.services.matching import demand_push
+
+    demand_push(demand_id=demand.pk, reason=reason, exclude_institution_ids=tuple(exclude_institution_ids))
+
+
+def _tell_back_in_pool(demand: FinancingDemand, claim: DemandClaim, kind: str) -> None:
+    """The enterprise is told its demand is back in the pool, and offered alternatives (the link)."""
+    notify(
+        users=notices.member_ids(demand.enterprise_id),
+        kind=kind,
+        url=notices.alternatives_url(),
+        params=notices.demand_params(demand, institution=claim.institution.name, claim_id=claim.pk),
+    )
+
+
+def _expire_claims(demand: FinancingDemand, now) -> list[DemandClaim]:
+    """Mark the (locked) demand's claims past their deadline expired and reopen it; the enterprise and the
+    claiming officer are told. Returns the claims expired now (none when another run got there first)."""
+    lapsed = list(
+        demand.claims.filter(status=DemandClaim.Status.ACTIVE, deadline__lte=now).select_related("institution")
+    )
+    if not lapsed:
+        return []
+    DemandClaim.objects.filter(pk__in=[claim.pk for claim in lapsed]).update(
+        status=DemandClaim.Status.EXPIRED, closed_at=now
+    )
+    if demand.status == demand.Status.CLAIMED:
         demand.status = FinancingDemand.Status.OPEN
         demand.save(update_fields=["status"])
+    for claim in lapsed:
+        _tell_back_in_pool(demand, claim, "demand_claim_expired")
+        notify(
+            users=[claim.officer_id],
+            kind="claim_lapsed",
+            url=notices.demand_url(demand),
+            params=notices.demand_params(demand, deadline_at=claim.deadline.isoformat()),
+        )
+    return lapsed
 
 
 @transaction.atomic
@@ -59,6 +98,14 @@ def demand_claim(*, demand_id: int, officer) -> DemandClaim:
     )
     demand.status = FinancingDemand.Status.CLAIMED
     demand.save(update_fields=["status"])
+    notify(
+        users=notices.member_ids(demand.enterprise_id),
+        kind="demand_claimed",
+        url=notices.demand_url(demand),
+        params=notices.demand_params(
+            demand, institution=officer.institution.name, claim_id=claim.pk, deadline_at=claim.deadline.isoformat()
+        ),
+    )
     return claim
 
 
@@ -73,9 +120,12 @@ def demand_claim_release(*, claim_id: int, officer) -> DemandClaim:
     now = timezone.now()
     claim.status, claim.closed_at = DemandClaim.Status.RELEASED, now
     claim.save(update_fields=["status", "closed_at"])
-    FinancingDemand.objects.filter(pk=claim.demand_id, status=FinancingDemand.Status.CLAIMED).update(
+    reopened = FinancingDemand.objects.filter(pk=claim.demand_id, status=FinancingDemand.Status.CLAIMED).update(
         status=FinancingDemand.Status.OPEN
     )
+    if reopened:
+        _tell_back_in_pool(claim.demand, claim, "demand_claim_released")
+        _push(claim.demand, reason=DemandPush.Reason.CLAIM_RELEASED, exclude_institution_ids=(claim.institution_id,))
     return claim
 
 
@@ -87,16 +137,24 @@ def demand_close(*, demand_id: int, user) -> FinancingDemand:
         raise DomainError(code="forbidden", message=_("Only the enterprise can close its demand."), status=403)
     if demand.status not in (FinancingDemand.Status.OPEN, FinancingDemand.Status.CLAIMED):
         raise DomainError(code="invalid_transition", message=_("This demand can no longer be closed."))
-    demand.claims.filter(status=DemandClaim.Status.ACTIVE).update(
-        status=DemandClaim.Status.RELEASED, closed_at=timezone.now()
-    )
+    active = demand.claims.filter(status=DemandClaim.Status.ACTIVE)
+    officer_ids = list(active.values_list("officer_id", flat=True))
+    active.update(status=DemandClaim.Status.RELEASED, closed_at=timezone.now())
     demand.status = FinancingDemand.Status.CLOSED
     demand.save(update_fields=["status"])
+    notify(
+        users=officer_ids, kind="demand_closed", url=notices.demand_url(demand), params=notices.demand_params(demand)
+    )
     return demand
 
 
 def demand_claims_release_expired(*, now=None) -> int:
-    """Return every demand whose claim passed its deadline to the pool. Idempotent; run by Celery beat."""
+    """Return every demand whose claim passed its deadline to the pool, tell its enterprise (with alternatives)
+    and the claiming officer, and push it to the next-best institutions, the lapsed one excluded.
+
+    Idempotent, run by Celery beat: each demand in its own transaction under its row lock, and a claim already
+    expired is not expired (nor told, nor pushed) again. Returns how many claims expired in this run.
+    """
     now = now or timezone.now()
     released = 0
     expired_ids = list(
@@ -107,6 +165,9 @@ def demand_claims_release_expired(*, now=None) -> int:
     for demand_id in expired_ids:
         with transaction.atomic():
             demand = FinancingDemand.objects.select_for_update().get(pk=demand_id)
-            _expire_claims(demand, now)
-            released += 1
+            lapsed = _expire_claims(demand, now)
+            if lapsed and demand.status == FinancingDemand.Status.OPEN:
+                lapsed_ids = {claim.institution_id for claim in lapsed}
+                _push(demand, reason=DemandPush.Reason.CLAIM_EXPIRED, exclude_institution_ids=sorted(lapsed_ids))
+            released += len(lapsed)
     return released

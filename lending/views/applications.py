@@ -25,6 +25,16 @@ from xinyidai.forms import filter_form, form_add_domain_error
 from xinyidai.views import error_message, is_input_error, paginate_keyset, role_required
 
 S = Application.Status
+ALTERNATIVES = 3  # products offered to an SME whose application was rejected or whose demand came back
+
+
+def alternatives_for(enterprise, *, demand=None, exclude_product_id: int | None = None) -> list:
+    """The best-ranked eligible products for the enterprise (lending.selectors_matching), the one just refused
+    left out: the "Alternatives" box of an SME whose application was rejected or whose demand came back."""
+    from lending.selectors_matching import products_for_enterprise
+
+    ranked = products_for_enterprise(enterprise, limit=ALTERNATIVES + 1, demand=demand)
+    return [m for m in ranked if m.eligible and m.product.pk != exclude_product_id][:ALTERNATIVES]
 
 
 def apply_page(request, *, institution, target: dict, back: tuple, initial: dict, context: dict):
@@ -146,6 +156,8 @@ def _render_detail(request, application: Application, *, bound: tuple | None = N
         "events": application.events.all(),
         "actions": action_forms,
     }
+    if application.status == S.REJECTED and request.user.is_sme:
+        context["alternatives"] = alternatives_for(application.enterprise, exclude_product_id=application.product_id)
     return render(request, "lending/application_detail.html", context, status=status)
 
 

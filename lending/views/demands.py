@@ -12,8 +12,9 @@ from lending import selectors
 from lending.filters import DemandFilter
 from lending.forms import DemandForm
 from lending.models import DemandClaim, FinancingDemand, GuaranteeMode
+from lending.selectors_matching import pushed_flag
 from lending.services import demands as services
-from lending.views.applications import apply_page
+from lending.views.applications import alternatives_for, apply_page
 from xinyidai.errors import DomainError
 from xinyidai.forms import filter_form, form_add_domain_error
 from xinyidai.views import error_message, paginate, paginate_keyset, role_required
@@ -78,6 +79,10 @@ def demand_detail(request, pk: int):
         "can_close": is_member and demand.status in (FinancingDemand.Status.OPEN, FinancingDemand.Status.CLAIMED),
         "can_claim": user.is_officer and FinancingDemand.objects.pool_for(user).filter(pk=demand.pk).exists(),
     }
+    # A demand back in the pool (a claim lapsed or was released): the SME is offered alternatives meanwhile.
+    returned = (DemandClaim.Status.EXPIRED, DemandClaim.Status.RELEASED)
+    if is_member and demand.status == FinancingDemand.Status.OPEN and any(c.status in returned for c in claims):
+        context["alternatives"] = alternatives_for(demand.enterprise, demand=demand)
     return render(request, "lending/demand_detail.html", context)
 
 
@@ -97,7 +102,9 @@ def demand_close(request, pk: int):
 @role_required("officer")
 def demand_pool(request):
     """Open demands in the officer's regions (filterable), and the institution's active claims."""
-    filterset = DemandFilter(request.GET, queryset=selectors.demand_pool(officer=request.user))
+    # `pushed`: recommended to the officer's institution (lending.services.matching), flagged on the row.
+    pool = selectors.demand_pool(officer=request.user).annotate(pushed=pushed_flag(request.user))
+    filterset = DemandFilter(request.GET, queryset=pool)
     filter_form(filterset)
     page_obj = paginate_keyset(request, filterset.qs, key="created_at")
     page_obj.object_list = with_mode_labels(page_obj.object_list)

@@ -46,6 +46,7 @@ class ProductRow:
     industries: _Rows
     tags: _Rows
     size_class_list: list
+    min_grade: str = ""
 
     @classmethod
     def of(cls, product: Product) -> "ProductRow":
@@ -57,6 +58,7 @@ class ProductRow:
             industries=_Rows(product.industries.all()),
             tags=_Rows(product.tags.all()),
             size_class_list=product.size_class_list,
+            min_grade=product.min_grade,
         )
 
 
@@ -377,3 +379,133 @@ def test_not_eligible_message_lists_the_reasons(world):
     assert "Enterprise size class not covered" in message
     assert "Requires a qualification tag" in message
     assert "Region" not in message and "Industry" not in message
+
+
+# -- minimum grade, and agreement with the matcher (lending.matching) ---------------------------------------------
+
+GRADE_CHOICES = ["", "A", "B", "C", "D"]
+
+
+def _matcher_eligible(product: Product, facts: EnterpriseFacts) -> bool:
+    from lending.matching import match
+    from lending.selectors_matching import PRODUCT_M2M, PRODUCT_RELATED, product_facts
+
+    fresh = Product.objects.select_related(*PRODUCT_RELATED).prefetch_related(*PRODUCT_M2M).get(pk=product.pk)
+    return match(product_facts(fresh), facts).eligible
+
+
+@pytest.mark.parametrize("min_grade", GRADE_CHOICES)
+@pytest.mark.parametrize("grade", GRADE_CHOICES)
+def test_minimum_grade_rule_pure_sql_and_matcher_agree(world, min_grade, grade):
+    """A is the best grade: an enterprise meets a minimum of its own grade or worse; without an evaluation it
+    meets only a product that sets no minimum."""
+    product = world.product(min_grade=min_grade)
+    facts = EnterpriseFacts(
+        region_ids=tuple(world.jinshui.ancestors_and_self_ids()),
+        section_code="C",
+        size_class="small",
+        tag_ids=frozenset(),
+        grade=grade,
+    )
+    expected = not min_grade or (bool(grade) and "ABCD".index(grade) <= "ABCD".index(min_grade))
+    criteria = _criteria(product, facts)
+    assert ("grade" in criteria) is bool(min_grade)  # no grade criterion for a product without a minimum
+    assert all(criteria.values()) is expected
+    assert bool(Product.objects.annotate(ok=eligible_annotation(facts)).get(pk=product.pk).ok) is expected
+    assert _matcher_eligible(product, facts) is expected
+
+
+def test_grade_message_says_why(world):
+    product = world.product(min_grade="B")
+    with translation.override("en"):
+
+        def message(grade):
+            facts = _facts(world)
+            facts = EnterpriseFacts(facts.region_ids, facts.section_code, facts.size_class, facts.tag_ids, grade=grade)
+            product_ = Product.objects.prefetch_related("regions", "industries", "tags").get(pk=product.pk)
+            return [c.message for c in product_criteria(product_, facts) if c.key == "grade"][0]
+
+        assert message("A") == "Credit grade A meets the minimum B"
+        assert message("C") == "Credit grade C is below the minimum B"
+        assert message("") == "Requires credit grade B or better; the enterprise has no evaluation yet"
+
+
+def test_grade_is_read_only_when_a_product_needs_it(world, django_assert_num_queries):
+    """Facts built without the evaluation joined (as application_submit does) read the grade only for a product
+    with a minimum grade, so the other products cost no query."""
+    from tests.factories import EvaluationFactory
+
+    EvaluationFactory(enterprise=world.e1, grade="C", score=560)
+    facts = EnterpriseFacts.of(
+        type(world.e1).objects.select_related("region__parent__parent", "industry__parent__parent").get(pk=world.e1.pk)
+    )
+    assert facts.grade is None
+    products = Product.objects.select_related("institution").prefetch_related("regions", "industries", "tags")
+    plain, strict = products.get(pk=world.product().pk), products.get(pk=world.product(min_grade="B").pk)
+    with django_assert_num_queries(0):
+        assert all(c.met for c in product_criteria(plain, facts))
+    with django_assert_num_queries(1):
+        assert [c.met for c in product_criteria(strict, facts) if c.key == "grade"] == [False]
+    joined = enterprise_facts_for(world.sme1)
+    assert joined.grade == "C"  # the supermarket joins the evaluation: no query per product
+
+
+def test_supermarket_puts_products_below_the_grade_last(world):
+    from tests.factories import EvaluationFactory
+
+    EvaluationFactory(enterprise=world.e1, grade="C", score=560)
+    needs_b = world.product(name="needs-b", min_grade="B")
+    takes_c = world.product(name="takes-c", min_grade="C")
+    facts = enterprise_facts_for(world.sme1)
+    rows = [(p.name, p.eligible) for p in product_supermarket(user=world.sme1, facts=facts)]
+    assert rows == [(takes_c.name, True), (needs_b.name, False)]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    institution=st.sampled_from(INSTITUTION_NAMES),
+    product_regions=st.lists(st.sampled_from(REGION_NAMES), unique=True, max_size=2),
+    product_sections=st.lists(st.sampled_from(["A", "C", "I"]), unique=True, max_size=2),
+    product_sizes=st.lists(st.sampled_from(SIZES), unique=True, max_size=2),
+    product_tags=st.lists(st.sampled_from(["zjtx", "gxjs"]), unique=True, max_size=2),
+    min_grade=st.sampled_from(GRADE_CHOICES),
+    enterprise_region=st.sampled_from(REGION_NAMES),
+    section=st.sampled_from(["A", "C", "I", "F"]),
+    size=st.sampled_from([*SIZES, ""]),
+    tags=st.lists(st.sampled_from(["zjtx", "gxjs"]), unique=True, max_size=2),
+    grade=st.sampled_from(GRADE_CHOICES),
+)
+def test_supermarket_and_matcher_agree_for_generated_products_and_enterprises(
+    world,
+    institution,
+    product_regions,
+    product_sections,
+    product_sizes,
+    product_tags,
+    min_grade,
+    enterprise_region,
+    section,
+    size,
+    tags,
+    grade,
+):
+    w = world
+    tag_objects = {"zjtx": w.zjtx, "gxjs": w.gxjs}
+    product = w.product(getattr(w, institution), size_classes=",".join(product_sizes), min_grade=min_grade)
+    try:
+        product.regions.set([getattr(w, r) for r in product_regions])
+        product.industries.set([{"A": w.section_a, "C": w.section_c, "I": w.section_i}[c] for c in product_sections])
+        product.tags.set([tag_objects[t] for t in product_tags])
+        facts = EnterpriseFacts(
+            region_ids=tuple(getattr(w, enterprise_region).ancestors_and_self_ids()),
+            section_code=section,
+            size_class=size,
+            tag_ids=frozenset(tag_objects[t].pk for t in tags),
+            grade=grade,
+        )
+        pure = all(_criteria(product, facts).values())
+        sql = bool(Product.objects.annotate(ok=eligible_annotation(facts)).get(pk=product.pk).ok)
+        assert sql is pure
+        assert _matcher_eligible(product, facts) is pure
+    finally:
+        product.delete()

@@ -48,6 +48,11 @@ CHECKSUMS = {
     "lending_creditdecision": "t.*",
     "lending_loan": "t.*",
     "creditinfo_creditrecord": "t.*",
+    "lending_matchmakingevent": "t.*",
+    "lending_matchmakingevent_theme_industries": "t.*",
+    "lending_eventparticipant": "t.*",
+    "lending_intent": "t.*",
+    "lending_outreachlead": "t.*",
 }
 
 
@@ -199,6 +204,17 @@ def test_tiny_bulk_seed_writes_valid_consistent_rows(reference_data):
     institution = Institution.objects.create(code="NEW", name="新机构", region=Region.objects.get(code="410000"))
     assert institution.pk > 1
 
+    # Matchmaking events over the province with intents at every stage, linked consistently; the demo SME signed
+    # one at a Zhengzhou salon and is invited to the next.
+    from lending.models import EventParticipant, Intent, MatchmakingEvent
+    from tests.lending.seed_events_checks import assert_events_consistent
+
+    assert_events_consistent()
+    assert MatchmakingEvent.objects.count() == 12
+    demo_enterprise = EnterpriseMembership.objects.get(user=sme).enterprise
+    assert Intent.objects.filter(enterprise=demo_enterprise, status="disbursed").exists()
+    assert EventParticipant.objects.filter(enterprise=demo_enterprise, event__status="scheduled").exists()
+
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
@@ -209,6 +225,14 @@ def test_same_seed_same_rows_and_a_second_run_changes_nothing(reference_data):
 
     output = seed_tiny(seed=7)
     assert "nothing changed" in output
+    assert checksums() == first
+
+    # A database seeded before matchmaking events existed gets the same ones on the next run.
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE lending_intent, lending_eventparticipant, lending_matchmakingevent_theme_industries, "
+                       "lending_matchmakingevent, lending_outreachlead")  # fmt: skip
+    output = seed_tiny(seed=7)
+    assert "events, intents and leads added" in output
     assert checksums() == first
 
     wipe()

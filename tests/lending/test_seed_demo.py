@@ -215,3 +215,39 @@ def test_quota_gives_exact_counts_with_every_label():
 
     labels = gen.quota(random.Random(1), {"a": 0.7, "b": 0.2, "c": 0.01}, 50)  # noqa: S311
     assert len(labels) == 50 and Counter(labels)["c"] == 1 and Counter(labels)["a"] >= 34
+
+
+@pytest.mark.django_db
+def test_matchmaking_events_with_intents_at_every_stage_and_outreach_leads(reference_data):
+    from lending.models import EventParticipant, Intent, MatchmakingEvent, OutreachLead
+    from tests.lending.seed_events_checks import assert_events_consistent
+
+    output = seed()
+
+    assert "matchmaking events" in output and "intents" in output
+    assert_events_consistent()
+    events = MatchmakingEvent.objects.all()
+    assert 6 <= events.count() <= 8
+    now = timezone.now()
+    for status in ("held", "scheduled"):
+        assert set(events.filter(status=status).values_list("kind", flat=True)) == set(MatchmakingEvent.Kind.values)
+    cities = set(events.values_list("region__code", flat=True))
+    assert "410000" in cities and len(cities) >= 3
+
+    # Province staff see every event; the demo SME is invited to an upcoming one and signed intents.
+    province, sme = User.objects.get(username="demo_province"), User.objects.get(username="demo_sme")
+    assert MatchmakingEvent.objects.visible_to(province).count() == events.count()
+    enterprise = EnterpriseMembership.objects.get(user=sme).enterprise
+    assert EventParticipant.objects.filter(
+        enterprise=enterprise, status="invited", event__status="scheduled", event__starts_at__gt=now
+    ).exists()
+    mine = Intent.objects.filter(enterprise=enterprise)
+    assert mine.filter(status="disbursed", loan__first_loan_attested=True).exists()  # its first loan came from a salon
+    assert mine.filter(status="applied").exists()
+
+    # A few open first-loan leads, pushed by the city staff; demo_officer's bank contacted one.
+    leads = OutreachLead.objects.all()
+    assert leads.filter(status="open").count() >= 3
+    officer = User.objects.get(username="demo_officer")
+    assert leads.filter(status="contacted", contacted_by=officer.institution).exists()
+    assert officer.notifications.filter(kind="outreach_leads_pushed").exists()

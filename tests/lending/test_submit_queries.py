@@ -14,8 +14,10 @@ pytestmark = pytest.mark.django_db
 
 # Savepoint; membership with the enterprise's region and industry chains; product with institution; its
 # regions, industries, tags; the enterprise's tags; savepoint, membership check, authorization insert,
-# release; application insert, number update; event insert; release. Explain any new query here.
-EXPECTED = 15
+# release; application insert, number update; event insert; the receiving institution's officers and the
+# notification insert (xinyidai.notifications: they are told of the new application); release. Explain any new
+# query here.
+EXPECTED = 17
 
 
 def test_submission_query_count_is_fixed():

@@ -531,12 +531,13 @@ def _queries(user, **params) -> int:
 # Queries of one page: session, user, the region (with its parents), figures, monthly series, the region subtree,
 # institutions, products, open demands, the breakdowns' figures, bank names, industry section names, child
 # regions and their figures, targets, the last refresh, the user's region in the menu (base.html), and the
-# matchmaking events held in the range (issue 6). Explain any new one here before raising the number.
-STAFF_QUERIES = 18
+# matchmaking events held in the range and the navbar's unread notification count (issue 6). Explain any new one
+# here before raising the number.
+STAFF_QUERIES = 19
 # A head office: session, user, its institution, the province, figures, series, the region subtree, institutions,
 # products, its branches, the branch figures and names, child regions and their figures, the last refresh, the
-# events its institutions took part in.
-HEAD_OFFICE_QUERIES = 16
+# events its institutions took part in, the navbar's unread notification count.
+HEAD_OFFICE_QUERIES = 17
 
 
 @pytest.mark.parametrize("who,params,expected", [

@@ -33,3 +33,21 @@ def notification_emails_send(*, notification_ids: list[int]) -> int:
             row.save(update_fields=["emailed_at"])
             sent += 1
     return sent
+
+
+def notification_mark_read(*, notification_id: int, user) -> Notification:
+    """Mark one of the user's own notifications read (once: the first reading time is kept); others' are 404."""
+    from django.http import Http404
+
+    row = Notification.objects.filter(pk=notification_id, user=user).first()
+    if row is None:
+        raise Http404("No such notification")
+    if row.read_at is None:
+        row.read_at = timezone.now()
+        Notification.objects.filter(pk=row.pk, read_at__isnull=True).update(read_at=row.read_at)
+    return row
+
+
+def notifications_mark_all_read(*, user) -> int:
+    """Mark every unread notification of the user read; returns how many were unread."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())

@@ -170,6 +170,18 @@ STATUS_COLORS = {
     "done": "success",
     "ready": "success",
     "failed": "danger",
+    # Matchmaking events, participants, intents and outreach leads ("open", "applied", "disbursed", "declined",
+    # "closed" as above)
+    "scheduled": "primary",
+    "held": "success",
+    "cancelled": "secondary",
+    "invited": "info",
+    "registered": "primary",
+    "attended": "success",
+    "absent": "warning",
+    "recorded": "info",
+    "contacted": "primary",
+    "dropped": "secondary",
 }
 
 
