@@ -141,8 +141,10 @@ def event_edit(request, pk: int):
     return render(request, "lending/event_form.html", {"form": form, "event": event})
 
 
-def _event_action(request, pk: int, call, done):
-    event = _managed_event(request, pk)
+def _event_action(request, pk: int, call, done, *, lookup=None):
+    """Run one event service for the request's user on the event found by `lookup` (staff: the events they
+    manage), then back to the event page with its message."""
+    event = (lookup or _managed_event)(request, pk)
     try:
         call(event_id=event.pk, user=request.user)
     except DomainError as error:
@@ -243,14 +245,7 @@ def event_attendance(request, pk: int):
 
 
 def _sme_action(request, pk: int, call, done):
-    event = selectors.event_detail(user=request.user, pk=pk)
-    try:
-        call(event_id=event.pk, user=request.user)
-    except DomainError as error:
-        error_message(request, error)
-    else:
-        messages.success(request, done)
-    return redirect("lending:event_detail", event.pk)
+    return _event_action(request, pk, call, done, lookup=lambda r, k: selectors.event_detail(user=r.user, pk=k))
 
 
 @role_required("sme")
