@@ -14,6 +14,10 @@ data volume, and only the page shown is explained in Python. Province-wide ranki
 
 A bank's performance (approval rate, working days to a decision) comes from the statistics rollups (StatsRollup
 rows dim='bank' at the province, the last PERFORMANCE_MONTHS months); with no rollups the factors are neutral.
+
+FloatField appears below only as the output type of score expressions: a dimensionless ranking score (0-100,
+rounded to an integer), never stored and never money. Amounts and rates stay Decimal in every model and output;
+only where a demand's amount sits within a product's range becomes a fraction of the score.
 """
 
 import datetime

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSX_FORMATS = {"money": "#,##0.00", "ratio": "0.00%", "int": "#,##0"}
@@ -67,6 +67,26 @@ def csv_response(*, filename: str, columns: Sequence[ExportColumn], rows: Iterab
         writer.writerow([_plain(value, column.kind) for column, value in zip(columns, row, strict=True)])
     response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
     return _attachment(response, filename)
+
+
+class Echo:
+    """A file-like object whose write returns the line: csv.writer then yields lines for a streaming response."""
+
+    def write(self, value):
+        return value
+
+
+def csv_stream_response(*, filename: str, columns: Sequence[ExportColumn], rows: Iterable[Sequence]):
+    """csv_response written as the rows are read (constant memory for lists of any length): a header row, then one
+    line per row, UTF-8 with a BOM."""
+    writer = csv.writer(Echo())
+
+    def lines():
+        yield "\ufeff" + writer.writerow([str(column.header) for column in columns])
+        for row in rows:
+            yield writer.writerow([_plain(value, column.kind) for column, value in zip(columns, row, strict=True)])
+
+    return _attachment(StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8"), filename)
 
 
 def xlsx_response(

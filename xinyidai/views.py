@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from xinyidai.errors import DomainError
+from xinyidai.exports import Echo
 from xinyidai.forms import SignupForm
 from xinyidai.pagination import KeysetPage, keyset_page
 
@@ -102,17 +103,10 @@ def signup(request):
     return render(request, "registration/signup.html", {"form": form})
 
 
-class _Echo:
-    """A file-like object whose write returns the line: csv.writer then yields lines for a streaming response."""
-
-    def write(self, value):
-        return value
-
-
 def row_errors_csv(row_errors, *, filename: str) -> StreamingHttpResponse:
     """An upload's row errors (rows with row_number, field, message, value) streamed as CSV, UTF-8 with a BOM
     so that Excel reads the Chinese correctly; constant memory however many rows were refused."""
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
 
     def lines():
         yield "\ufeff" + writer.writerow([_("row"), _("field"), _("message"), _("value")])
