@@ -22,12 +22,11 @@ from lending.services.event_support import (
     invalid,
     lock_event,
     missing_ids,
-    notify_set_based,
     require_manager,
     require_status,
 )
 from xinyidai.models import Industry, Institution, Region, User
-from xinyidai.notifications import notify, officers_of
+from xinyidai.notifications import notify, notify_set_based, officers_of
 
 CRITERIA_INVITE_LIMIT = 100_000  # the most enterprises one criteria invitation adds (a province's no-loan list)
 GRADES = [grade for grade, _label in Evaluation.Grade.choices]  # A (best) .. D

@@ -2,23 +2,17 @@
 parameters, and notifications for a set of users in one statement. Internal to lending.services.events and
 lending.services.event_invites."""
 
-import json
-
-from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lending.models import EventParticipant, MatchmakingEvent
 from xinyidai.errors import DomainError, InvalidTransition
-from xinyidai.models import Notification, Region, User
-from xinyidai.notifications import KINDS
+from xinyidai.models import Region, User
 
 P = EventParticipant.Status
 E = MatchmakingEvent.Status
 SEATED = (P.REGISTERED, P.ATTENDED)  # enterprises holding a seat (the capacity counts them)
-EMAIL_CHUNK = 500  # notification ids per email task
 
 
 def invalid(errors: dict, message=None) -> None:
@@ -89,33 +83,3 @@ def users_of_participants(participants):
             institution_id__in=participants.filter(institution__isnull=False).values("institution_id"),
         )
     )
-
-
-def notify_set_based(*, users, kind: str, params: dict, url: str) -> int:
-    """notify() for a set of users given as a queryset, in one INSERT ... SELECT (for 100,000 invitees).
-
-    Emails (when the kind sends them) go out after the commit, in tasks of EMAIL_CHUNK notifications.
-    """
-    if kind not in KINDS:
-        raise ValueError(f"unknown notification kind {kind!r}")
-    select_sql, select_params = users.order_by().values("pk").query.sql_with_params()
-    table = Notification._meta.db_table
-    params_sql = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
-    sql = (
-        f"INSERT INTO {table} (user_id, kind, params, url, created_at) "  # noqa: S608 (names from the model)
-        f"SELECT recipient.pk, %s, {params_sql}, %s, %s FROM ({select_sql}) recipient RETURNING id"
-    )
-    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [kind, json.dumps(params, ensure_ascii=False), url, stamp, *select_params])
-        ids = [row[0] for row in cursor.fetchall()]
-    if ids and KINDS[kind].email:
-        transaction.on_commit(lambda: email_in_chunks(ids))
-    return len(ids)
-
-
-def email_in_chunks(ids: list[int]) -> None:
-    from xinyidai.tasks import notification_email_send
-
-    for start in range(0, len(ids), EMAIL_CHUNK):
-        notification_email_send.delay(notification_ids=ids[start : start + EMAIL_CHUNK])

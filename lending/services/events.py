@@ -31,7 +31,6 @@ from lending.services.event_support import (
     invalid,
     lock_event,
     missing_ids,
-    notify_set_based,
     require_manager,
     require_staff,
     require_status,
@@ -39,6 +38,7 @@ from lending.services.event_support import (
 )
 from xinyidai.errors import DomainError, InvalidTransition
 from xinyidai.models import Industry, Region
+from xinyidai.notifications import notify_set_based
 
 EDITABLE_FIELDS = (
     "title",
