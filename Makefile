@@ -18,13 +18,15 @@ $(STAMP): requirements.txt
 venv: $(STAMP)
 
 # System packages: gettext (compilemessages), Node.js + npm (front-end assets), a CJK font (PDFs) and
-# HarfBuzz's subsetter (WeasyPrint embeds font subsets with it in ~1 s a report; without it, fontTools takes ~5 s).
+# HarfBuzz's subsetter (WeasyPrint embeds font subsets with it in ~1 s a report; without it, fontTools takes ~5 s),
+# pg_dump and pg_restore (postgresql-client: make backup / restore).
 sysdeps:
 	@missing=""; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || missing="$$missing fonts-wqy-microhei"; \
 	ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || missing="$$missing libharfbuzz-subset0"; \
+	command -v pg_dump >/dev/null || missing="$$missing postgresql-client"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing system packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
@@ -68,6 +70,8 @@ test: venv sysdeps-test assets messages
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	set -o pipefail; $(VENV)/bin/bandit -c pyproject.toml -r xinyidai lending creditinfo -q 2>&1 \
+	  | { grep -v "nosec encountered" || true; }
 
 format: venv
 	$(VENV)/bin/ruff check --fix .
@@ -95,8 +99,42 @@ bench-rollups: venv
 	$(PY) -m bench.rollup_refresh --scale $(or $(SCALE),demo) \
 	  --database-url "$(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/xinyidai_$(or $(SCALE),demo))" $(BENCH_ARGS)
 
+# Issue 7: 50 simulated users on a mixed journey for 10 minutes, gunicorn + a real Celery worker (Redis at
+# SOAK_BROKER_URL), worker memory sampled; writes bench/results/soak-*.json. SOAK_ARGS: python -m bench.soak --help.
+.PHONY: soak
+soak: $(BENCH_STAMP) assets messages
+	$(PY) -m bench.soak --scale $(or $(SCALE),demo) --broker-url "$(or $(SOAK_BROKER_URL),redis://127.0.0.1:6379/7)" \
+	  --database-url "$(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/xinyidai_$(or $(SCALE),demo))" $(SOAK_ARGS)
+
 worker: venv
 	$(VENV)/bin/celery -A xinyidai worker -B -l info
+
+# Backup and restore (issue 7; README "Failure"). `make backup` writes DATABASE_URL (PostgreSQL) to
+# BACKUP_FILE, pg_dump's custom format, default backups/xinyidai-<UTC time>.dump. `make restore BACKUP_FILE=...
+# CONFIRM=yes` replaces the tables of DATABASE_URL with the file's: pg_restore --clean --if-exists --no-owner in one
+# transaction (all or nothing); without CONFIRM=yes it only says what it would do. pg_dump and pg_restore must be of
+# the server's major version or newer (postgresql-client, installed by sysdeps).
+PG_URL_CHECK = case "$(DATABASE_URL)" in postgres://*|postgresql://*) ;; \
+  *) echo "make $@: set DATABASE_URL to a PostgreSQL database (postgres://user@host:port/name)." >&2; exit 2;; esac
+
+.PHONY: backup restore
+backup:
+	@$(PG_URL_CHECK); \
+	file="$(BACKUP_FILE)"; file="$${file:-backups/xinyidai-$$(date -u +%Y%m%dT%H%M%SZ).dump}"; \
+	mkdir -p "$$(dirname "$$file")" && \
+	pg_dump --format=custom --no-owner --file="$$file.partial" "$(DATABASE_URL)" && mv "$$file.partial" "$$file" && \
+	echo "Backup of database $${DATABASE_URL##*/} written to $$file ($$(du -h "$$file" | cut -f1))."
+
+restore:
+	@$(PG_URL_CHECK); \
+	test -n "$(BACKUP_FILE)" || { echo "make restore: name the file, BACKUP_FILE=backups/xinyidai-....dump" >&2; exit 2; }; \
+	pg_restore --list "$(BACKUP_FILE)" >/dev/null || { echo "make restore: $(BACKUP_FILE) is not a pg_dump file." >&2; exit 2; }; \
+	if [ "$(CONFIRM)" != yes ]; then \
+	  echo "make restore would replace every table of database $${DATABASE_URL##*/} with those of $(BACKUP_FILE)." >&2; \
+	  echo "Run it again with CONFIRM=yes to do so." >&2; exit 2; fi; \
+	pg_restore --clean --if-exists --no-owner --no-privileges --single-transaction --exit-on-error \
+	  --dbname="$(DATABASE_URL)" "$(BACKUP_FILE)" && \
+	echo "Database $${DATABASE_URL##*/} restored from $(BACKUP_FILE)."
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles db.sqlite3

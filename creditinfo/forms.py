@@ -12,6 +12,7 @@ from creditinfo.models import Authorization, EnterpriseTag
 from creditinfo.uscc import uscc_clean, uscc_division, validate_uscc
 from xinyidai.forms import WanYuanField
 from xinyidai.models import Industry, Institution, Region
+from xinyidai.validators import PlainTextFormMixin
 
 
 class GroupedChoices(BaseChoiceIterator):
@@ -89,7 +90,7 @@ def region_for_uscc(uscc: str) -> Region | None:
     return next((found[c] for c in candidates if c in found), None)
 
 
-class EnterpriseEditForm(forms.Form):
+class EnterpriseEditForm(PlainTextFormMixin, forms.Form):
     """The editable registration facts; revenue and assets are typed in 万元 and stored in yuan."""
 
     name = forms.CharField(label=_("Enterprise name"), max_length=128)
@@ -164,7 +165,7 @@ class InstitutionChoiceField(GroupedModelChoiceField):
         return sorted(groups.values())
 
 
-class AuthorizationGrantForm(forms.Form):
+class AuthorizationGrantForm(PlainTextFormMixin, forms.Form):
     """An SME's consent to one institution (a head office or a branch) for a purpose and a number of days."""
 
     institution = InstitutionChoiceField(

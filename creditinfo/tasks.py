@@ -3,6 +3,8 @@
 from celery import shared_task
 from django.db import OperationalError
 
+IMPORT_BUSY_RETRIES = 180  # a minute apart: three hours for the attempt that holds the batch to finish
+
 
 @shared_task(acks_late=True)
 def credit_records_expire() -> int:
@@ -29,12 +31,18 @@ def evaluations_recompute(batch_id=None, enterprise_ids=None) -> int:
     return _recompute(batch_id=batch_id, enterprise_ids=enterprise_ids)
 
 
-@shared_task(acks_late=True)
-def credit_records_import(batch_id: int, recompute: bool = True) -> dict:
-    """Import one departmental file (creditinfo.services.imports); returns the batch's counts."""
+@shared_task(bind=True, acks_late=True, max_retries=IMPORT_BUSY_RETRIES)
+def credit_records_import(self, batch_id: int, recompute: bool = True, chunk_rows: int | None = None) -> dict:
+    """Import one departmental file (creditinfo.services.imports); returns the batch's counts. Redelivered after a
+    lost worker (acks_late), it resumes after the last committed chunk (`chunk_rows` rows each; default the
+    service's); while another worker still holds the batch, it tries again a minute later."""
+    from creditinfo.services.imports import ImportBusy
     from creditinfo.services.imports import credit_records_import as _import
 
-    batch = _import(batch_id=batch_id, recompute=recompute)
+    try:
+        batch = _import(batch_id=batch_id, recompute=recompute, chunk_rows=chunk_rows)
+    except ImportBusy as busy:
+        raise self.retry(exc=busy, countdown=60) from busy
     return {
         "status": batch.status,
         "created": batch.created_count,

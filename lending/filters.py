@@ -1,11 +1,42 @@
 """FilterSets shared by the HTML lists and the API."""
 
 import django_filters as filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from lending.models import Application, FinancingDemand, GuaranteeMode, Loan, Product, ProductType
 from xinyidai.models import Institution, Region
+
+
+class _RawNullBooleanSelect(forms.NullBooleanSelect):
+    """Renders the yes/no/any select, but hands the field what was sent (the stock widget turns junk into "any")."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true/1, false/0, or empty/"unknown" (no filter); anything else is invalid (a 400 over the API)."""
+
+    widget = _RawNullBooleanSelect
+
+    def to_python(self, value):
+        if value in (None, True, False):
+            return value
+        text = str(value).strip().lower()
+        if text in ("", "unknown"):
+            return None
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise ValidationError(_("Enter true or false."), code="invalid")
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class ProductFilter(filters.FilterSet):
@@ -67,7 +98,7 @@ class ApplicationFilter(filters.FilterSet):
     submitted_from = filters.DateFilter(label=_("Submitted from"), field_name="submitted_at", lookup_expr="date__gte")
     submitted_to = filters.DateFilter(label=_("Submitted to"), field_name="submitted_at", lookup_expr="date__lte")
     q = filters.CharFilter(label=_("Enterprise name, USCC or number"), method="filter_search")
-    overdue = filters.BooleanFilter(label=_("Overdue"), method="filter_overdue")
+    overdue = StrictBooleanFilter(label=_("Overdue"), method="filter_overdue")
 
     class Meta:
         model = Application
@@ -112,7 +143,7 @@ class LoanFilter(filters.FilterSet):
     guarantee_mode = filters.ChoiceFilter(label=_("Guarantee mode"), choices=GuaranteeMode.choices)
     disbursed_from = filters.DateFilter(label=_("Disbursed from"), field_name="disbursed_on", lookup_expr="gte")
     disbursed_to = filters.DateFilter(label=_("Disbursed to"), field_name="disbursed_on", lookup_expr="lte")
-    first_loan_attested = filters.BooleanFilter(label=_("First loan (bank-attested)"))
+    first_loan_attested = StrictBooleanFilter(label=_("First loan (bank-attested)"))
 
     class Meta:
         model = Loan

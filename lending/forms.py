@@ -10,13 +10,14 @@ from creditinfo.models import EnterpriseTag, Evaluation, SizeClass
 from lending.models import GuaranteeMode, Product, ProductType, RejectReason
 from xinyidai.forms import WanYuanField
 from xinyidai.models import Industry, Institution, Region
+from xinyidai.validators import PlainTextFormMixin
 
 RATE_FIELD = {"max_digits": 6, "decimal_places": 3, "min_value": Decimal("0"), "max_value": Decimal("100")}
 TERM_FIELD = {"min_value": 1, "max_value": 360}
 CONSENT_REQUIRED = _("You must authorize the institution to query your credit information to apply.")
 
 
-class ApplyForm(forms.Form):
+class ApplyForm(PlainTextFormMixin, forms.Form):
     """An application to a product or to a claimed demand, with the explicit consent step."""
 
     amount = WanYuanField(label=_("Amount requested (10k yuan)"), help_text=_("In 万元: enter 50 for 500,000 yuan."))
@@ -29,7 +30,7 @@ class ApplyForm(forms.Form):
     )
 
 
-class DemandForm(forms.Form):
+class DemandForm(PlainTextFormMixin, forms.Form):
     amount = WanYuanField(label=_("Amount needed (10k yuan)"), help_text=_("In 万元: enter 100 for 1,000,000 yuan."))
     term_months = forms.IntegerField(label=_("Term (months)"), **TERM_FIELD)
     purpose = forms.CharField(label=_("Purpose"), max_length=200)
@@ -48,7 +49,7 @@ class InstitutionChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
-class ProductForm(forms.Form):
+class ProductForm(PlainTextFormMixin, forms.Form):
     """A product's terms and eligibility; amounts in 万元, rates in percent a year."""
 
     institution = InstitutionChoiceField(label=_("Offered by"), queryset=Institution.objects.none(), empty_label=None)
@@ -123,7 +124,7 @@ class ProductForm(forms.Form):
         return initial
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(PlainTextFormMixin, forms.Form):
     """Credit decision (授信)."""
 
     amount = WanYuanField(label=_("Approved amount (10k yuan)"))
@@ -133,12 +134,12 @@ class ApproveForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
 
-class RejectForm(forms.Form):
+class RejectForm(PlainTextFormMixin, forms.Form):
     reason_code = forms.ChoiceField(label=_("Reason"), choices=[("", "---------"), *RejectReason.choices])
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
 
-class DisburseForm(forms.Form):
+class DisburseForm(PlainTextFormMixin, forms.Form):
     """Disbursement (放款); principal defaults to the approved amount and maturity to the approved term."""
 
     contract_number = forms.CharField(label=_("Loan contract number"), max_length=40)
@@ -164,7 +165,7 @@ class DisburseForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class NoteForm(forms.Form):
+class NoteForm(PlainTextFormMixin, forms.Form):
     """Withdraw or decline: an optional note."""
 
     note = forms.CharField(label=_("Note (optional)"), max_length=500, required=False)

@@ -14,6 +14,7 @@ from lending.models import EventParticipant, IntentDropReason, MatchmakingEvent
 from lending.services.events import CRITERIA_INVITE_LIMIT
 from xinyidai.forms import WanYuanField
 from xinyidai.models import Industry, Institution, Region
+from xinyidai.validators import PlainTextFormMixin
 
 DATETIME_WIDGET = {"widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")}
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
@@ -35,7 +36,7 @@ def regions_under(region: Region):
     return Region.objects.filter(region.subtree_q("")).order_by("code")
 
 
-class EventForm(forms.Form):
+class EventForm(PlainTextFormMixin, forms.Form):
     """An event's details; the region is the staff member's own or one below it."""
 
     title = forms.CharField(label=_("Title"), max_length=120)
@@ -91,7 +92,7 @@ def _codes(text: str) -> list[str]:
     return [code for code in SPLIT.split(text.strip().upper()) if code]
 
 
-class InviteForm(forms.Form):
+class InviteForm(PlainTextFormMixin, forms.Form):
     """Invite by hand: enterprises by their USCC, institutions from those serving the event's region."""
 
     usccs = forms.CharField(
@@ -129,7 +130,7 @@ class InviteForm(forms.Form):
         return data
 
 
-class CriteriaInviteForm(forms.Form):
+class CriteriaInviteForm(PlainTextFormMixin, forms.Form):
     """Invite every enterprise of a region that matches the criteria (e.g. the no-loan list of one city)."""
 
     region = RegionChoiceField(label=_("Region"), queryset=Region.objects.none(), empty_label=None)
@@ -180,7 +181,7 @@ class CriteriaInviteForm(forms.Form):
         }
 
 
-class IntentForm(forms.Form):
+class IntentForm(PlainTextFormMixin, forms.Form):
     """An intent signed at the event: the enterprise by its USCC, an institution taking part, an amount."""
 
     enterprise_uscc = forms.CharField(label=_("Enterprise (USCC)"), max_length=20)
@@ -206,17 +207,17 @@ class IntentForm(forms.Form):
         return code
 
 
-class NoteForm(forms.Form):
+class NoteForm(PlainTextFormMixin, forms.Form):
     note = forms.CharField(label=_("Note (optional)"), max_length=500, required=False)
 
 
-class ApplicationLinkForm(forms.Form):
+class ApplicationLinkForm(PlainTextFormMixin, forms.Form):
     application_number = forms.CharField(label=_("Application number"), max_length=24)
 
     def clean_application_number(self):
         return self.cleaned_data["application_number"].strip().upper()
 
 
-class DropForm(forms.Form):
+class DropForm(PlainTextFormMixin, forms.Form):
     reason = forms.ChoiceField(label=_("Reason"), choices=[("", "---------"), *IntentDropReason.choices])
     note = forms.CharField(label=_("Note (optional)"), max_length=500, required=False)

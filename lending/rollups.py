@@ -182,9 +182,9 @@ CHANGED_CELLS = f"""
     SELECT ent.region_id, ent.section, ent.size_class, min(c.month)
       FROM changes c JOIN ({ENTERPRISE_CELL}) ent ON ent.id = c.enterprise_id
      GROUP BY 1, 2, 3
-"""  # noqa: S608 - only constants are interpolated; values are bound parameters
+"""  # noqa: S608 - only constants are interpolated; values are bound parameters  # nosec B608
 
-ALL_CELLS = f"SELECT DISTINCT region_id, section, size_class FROM ({ENTERPRISE_CELL}) ent"  # noqa: S608
+ALL_CELLS = f"SELECT DISTINCT region_id, section, size_class FROM ({ENTERPRISE_CELL}) ent"  # noqa: S608  # nosec B608 # only constants and model table names are interpolated; values are bound parameters
 
 FIRST_MONTH = """
     SELECT min(m) FROM (
@@ -202,7 +202,7 @@ DIRTY_ENTERPRISES = f"""
     SELECT ent.*, dc.from_month FROM ({ENTERPRISE_CELL}) ent
       JOIN tmp_dirty dc ON dc.region_id = ent.region_id AND dc.section = ent.section
                        AND dc.size_class = ent.size_class
-"""  # noqa: S608 - only constants are interpolated
+"""  # noqa: S608 - only constants are interpolated  # nosec B608
 
 # The enterprises of this month's dirty cells.
 ENTERPRISES_OF_MONTH = "SELECT * FROM tmp_ent WHERE from_month <= %(m)s"
@@ -286,7 +286,7 @@ LEAF_FROM_LOANS = f"""
       FROM facts
      GROUP BY region_id, section, size_class,
               GROUPING SETS ((), (bank), (branch), (product_type), (guarantee_mode))
-"""  # noqa: S608 - only constants are interpolated; values are bound parameters
+"""  # noqa: S608 - only constants are interpolated; values are bound parameters  # nosec B608
 
 LEAF_FROM_ENTERPRISES = f"""
     WITH ent AS ({ENTERPRISES_OF_MONTH}),
@@ -305,7 +305,7 @@ LEAF_FROM_ENTERPRISES = f"""
     ON CONFLICT (month, region_id, section, size_class, dim, key) DO UPDATE SET
            enterprises_registered = EXCLUDED.enterprises_registered,
            demands_published = EXCLUDED.demands_published, demands_picked_up = EXCLUDED.demands_picked_up
-"""  # noqa: S608 - only constants are interpolated; values are bound parameters
+"""  # noqa: S608 - only constants are interpolated; values are bound parameters  # nosec B608
 
 DELETE_LEAF = """
     DELETE FROM lending_statscell c USING tmp_dirty dc
@@ -319,7 +319,7 @@ AFFECTED_REGIONS = """
      WHERE dc.from_month <= %(m)s
 """
 
-DELETE_ROLLUP = f"DELETE FROM lending_statsrollup WHERE month = %(m)s AND region_id IN ({AFFECTED_REGIONS})"  # noqa: S608
+DELETE_ROLLUP = f"DELETE FROM lending_statsrollup WHERE month = %(m)s AND region_id IN ({AFFECTED_REGIONS})"  # noqa: S608  # nosec B608 # only constants and model table names are interpolated; values are bound parameters
 
 _AFFECTED_AT_DEPTH = """
     SELECT DISTINCT a.ancestor_id FROM tmp_dirty dc JOIN tmp_ancestor a ON a.region_id = dc.region_id
@@ -349,7 +349,7 @@ ROLLUP_AT_DEPTH = f"""
          WHERE c.month = %(m)s AND t.parent_id IN ({_AFFECTED_AT_DEPTH})
       ) facts
      GROUP BY region_id, dim, key
-"""  # noqa: S608 - only constants are interpolated; values are bound parameters
+"""  # noqa: S608 - only constants are interpolated; values are bound parameters  # nosec B608
 
 
 def _month_params(month: datetime.date) -> dict:

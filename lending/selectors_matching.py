@@ -596,7 +596,7 @@ class _WalkSql:
                 continue
             values = ", ".join(["(%s::int, %s::int, %s::int, %s::numeric)"] * len(these))
             lateral = (
-                f"SELECT s.d_id, s.score, s.d_created, s.fit FROM ({self.inner}) s WHERE s.d_term = v.term AND {tests} "  # noqa: S608 - the ORM's query; values are parameters
+                f"SELECT s.d_id, s.score, s.d_created, s.fit FROM ({self.inner}) s WHERE s.d_term = v.term AND {tests} "  # noqa: S608 - the ORM's query; values are parameters  # nosec B608
                 f"ORDER BY s.d_amount {order} LIMIT v.depth"
             )
             # The publication time as epoch seconds: a double keeps microseconds apart and costs less to read.
@@ -630,7 +630,7 @@ def _pool_terms(facts: ProductFacts) -> list[int]:
               FROM terms WHERE terms.term IS NOT NULL
         )
         SELECT term FROM terms WHERE term IS NOT NULL
-    """  # noqa: S608 - the table name is the model's; every value is a parameter
+    """  # noqa: S608 - the table name is the model's; every value is a parameter  # nosec B608
     params = [*statuses, facts.term_min_months, facts.term_max_months, *statuses, facts.term_max_months]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

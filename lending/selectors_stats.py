@@ -119,7 +119,7 @@ def _rollup_rows(*, start, end, where: str, where_params: list, group_by: str = 
     distinct `group_by` column list gives one dict (named columns first, then the figures)."""
     select, params = _range_select(start, end, to_date=to_date)
     columns = f"{group_by}, " if group_by else ""
-    sql = f"SELECT {columns}{select} FROM lending_statsrollup WHERE {where}"  # noqa: S608 - constants only
+    sql = f"SELECT {columns}{select} FROM lending_statsrollup WHERE {where}"  # noqa: S608 - constants only  # nosec B608
     if group_by:
         sql += f" GROUP BY {group_by}"
     with connection.cursor() as cursor:

@@ -52,6 +52,14 @@ def _migration_data_in_transactional_tests(request):
         getattr(importlib.import_module(module), function)(apps, None)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters (xinyidai.ratelimits) live in the per-process cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from xinyidai.errors import DomainError
 from xinyidai.models import User
+from xinyidai.validators import PlainTextFormMixin
 from xinyidai.widgets import speed_up_selects
 
 YUAN_PER_WAN = Decimal(10000)
@@ -47,7 +48,7 @@ class WanYuanField(forms.DecimalField):
         return (wan * YUAN_PER_WAN).quantize(CENT)
 
 
-class SignupForm(UserCreationForm):
+class SignupForm(PlainTextFormMixin, UserCreationForm):
     """SME self sign-up: username, full name, mobile phone and the password twice (validators apply)."""
 
     full_name = forms.CharField(label=_("Full name"), max_length=64)

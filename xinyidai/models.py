@@ -233,3 +233,6 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.kind}"
+
+
+from xinyidai.models_audit import AuditEvent  # noqa: E402, F401  (the audit trail lives in its own module)

@@ -248,7 +248,7 @@ def notify_set_based(*, users, kind: str, params: dict, url: str = "") -> int:
     select_sql, select_params = users.order_by().values("pk").query.sql_with_params()
     params_sql = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"
     sql = (
-        f"INSERT INTO {Notification._meta.db_table} (user_id, kind, params, url, created_at) "  # noqa: S608
+        f"INSERT INTO {Notification._meta.db_table} (user_id, kind, params, url, created_at) "  # noqa: S608  # nosec B608 # only constants and model table names are interpolated; values are bound parameters
         f"SELECT recipient.pk, %s, {params_sql}, %s, %s FROM ({select_sql}) recipient RETURNING id"
     )  # only names from the model are interpolated; values are bound parameters
     stamp = connection.ops.adapt_datetimefield_value(timezone.now())

@@ -6,6 +6,7 @@ DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis). Every variable is liste
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -32,7 +33,7 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
-    SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105 (debug only)
+    SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105 (debug only)  # nosec B105
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
+    "django_ratelimit",
     "xinyidai",
     "creditinfo",
     "lending",
@@ -59,15 +62,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "xinyidai.audit_middleware.AuditRequestMiddleware",  # the client's address for the audit trail
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "xinyidai.middleware.DatabaseUnavailableMiddleware",  # a database outage: 503 + Retry-After, not a traceback
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "xinyidai.session_expiry.SessionExpiryMiddleware",  # idle and absolute session limits (XINYIDAI_SESSION_*)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes requires: turns a lockout into xinyidai.lockout's answer
 ]
 
 ROOT_URLCONF = "xinyidai.urls"
@@ -99,10 +106,15 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "xinyidai.User"
+AUTHENTICATION_BACKENDS = [
+    "xinyidai.lockout.LockoutBackend",  # django-axes' AxesStandaloneBackend: refuses locked-out logins first
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    # The project's subclass: Django 5.2's wording of this message has no Chinese translation (see the module).
+    {"NAME": "xinyidai.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -148,9 +160,48 @@ SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0" if DE
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", not DEBUG)
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_COOKIE_AGE", str(8 * 3600)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
+# Idle limit of a logged-in session, minutes (0: none); xinyidai.session_expiry says why not SAVE_EVERY_REQUEST.
+XINYIDAI_SESSION_IDLE_MINUTES = int(os.environ.get("XINYIDAI_SESSION_IDLE_MINUTES", "30"))
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Cache: Redis in production (rate-limit counters must be shared by every server process); without a URL, a
+# per-process LocMemCache (development, tests).
+CACHE_URL = os.environ.get("DJANGO_CACHE_URL") or os.environ.get("REDIS_URL", "")
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SILENCED_SYSTEM_CHECKS = [
+    # django-ratelimit 4.1 lists only django-redis and memcached as supported; Django's own RedisCache increments
+    # atomically (INCR) as well, so its "not officially supported" warning does not apply.
+    "django_ratelimit.W001",
+]
+if not CACHE_URL:
+    # LocMemCache counts per process: right for development and tests (one process). A production deployment
+    # (one with CELERY_BROKER_URL) without DJANGO_CACHE_URL is caught by `check --deploy` (xinyidai/checks.py).
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+
+# Login lockout (django-axes, xinyidai/lockout.py): a username from one address, after this many failures, is
+# refused for the cool-off; a successful login clears the count. Answers 429 (page or API JSON error).
+AXES_FAILURE_LIMIT = int(os.environ.get("XINYIDAI_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("XINYIDAI_LOGIN_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "xinyidai.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "xinyidai.ratelimits.client_ip"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins and logouts are in the audit trail (AuditEvent)
+AXES_VERBOSE = False  # no start-up banner in every manage.py command; failures and lockouts still log
+XINYIDAI_BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY")
+
+# Rate limits (xinyidai/ratelimits.py), "count/period" with period s, m, h or d; POSTs only, 429 beyond.
+RATELIMIT_ENABLE = env_bool("XINYIDAI_RATELIMIT_ENABLE", True)
+XINYIDAI_RATELIMIT_LOGIN_IP = os.environ.get("XINYIDAI_RATELIMIT_LOGIN_IP", "60/m")  # login page; token apart
+XINYIDAI_RATELIMIT_LOGIN_USERNAME = os.environ.get("XINYIDAI_RATELIMIT_LOGIN_USERNAME", "10/m")
+XINYIDAI_RATELIMIT_IMPORT = os.environ.get("XINYIDAI_RATELIMIT_IMPORT", "30/h")  # file uploads, per user
+XINYIDAI_RATELIMIT_FEEDBACK_API = os.environ.get("XINYIDAI_RATELIMIT_FEEDBACK_API", "600/m")  # per user
 
 # Celery: without a broker, tasks run inline (the embedded default of `make run`).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -201,6 +252,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "xinyidai.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "xinyidai.api.errors.exception_handler",
+    # Bounded JSON with a translated 400 (xinyidai/api/parsers.py); forms as DRF parses them by default.
+    "DEFAULT_PARSER_CLASSES": [
+        "xinyidai.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -236,6 +293,14 @@ XINYIDAI_APPLICATION_RESPONSE_WORKING_DAYS = int(os.environ.get("XINYIDAI_APPLIC
 XINYIDAI_CONSENT_DAYS = int(os.environ.get("XINYIDAI_CONSENT_DAYS", "90"))
 # The public address printed in credit reports' QR codes (/verify/<code>/); empty: the requesting host.
 PUBLIC_BASE_URL = os.environ.get("XINYIDAI_PUBLIC_BASE_URL", "").rstrip("/")
+
+# Request size limits, bytes. A form or JSON body above DATA_UPLOAD_MAX_MEMORY_SIZE answers 400 (templates/400.html,
+# or the API's JSON error); files are bounded per page below, each with its own message. Uploads above
+# FILE_UPLOAD_MAX_MEMORY_SIZE are spooled to a temporary file instead of memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("XINYIDAI_DATA_UPLOAD_MAX_BYTES", str(2_621_440)))
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("XINYIDAI_FILE_UPLOAD_MAX_MEMORY_BYTES", str(2_621_440)))
+CREDIT_IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("XINYIDAI_CREDIT_IMPORT_MAX_UPLOAD_BYTES", str(256 * 1024 * 1024)))
+FEEDBACK_MAX_UPLOAD_BYTES = int(os.environ.get("XINYIDAI_FEEDBACK_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
 
 LOGGING = {
     "version": 1,

@@ -14,3 +14,6 @@ urlpatterns = [
     path("", include("creditinfo.urls")),
     path("", include("lending.urls")),
 ]
+
+handler404 = "xinyidai.api.errors.page_not_found"  # JSON under /api/, the site's page elsewhere
+handler500 = "xinyidai.middleware.server_error"  # a database outage met outside a view: 503, not 500

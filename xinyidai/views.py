@@ -8,6 +8,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import DatabaseError, connection
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -83,7 +84,19 @@ def home(request):
 @never_cache
 @require_safe
 def healthz(request):
-    """Load-balancer health check and the benchmarks' framework floor: no database, no session, no login."""
+    """Load-balancer health check and the benchmarks' framework floor: no database, no session, no login.
+
+    `?db=1` (the readiness check) also asks the database for `SELECT 1` and answers 503 when it cannot: the plain
+    check stays free of database work, or it would stop measuring the framework alone."""
+    if request.GET.get("db"):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except DatabaseError:
+            response = JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+            response["Retry-After"] = "30"
+            return response
+        return JsonResponse({"status": "ok", "database": "ok"})
     return JsonResponse({"status": "ok"})
 
 

@@ -6,6 +6,8 @@ from rest_framework import serializers
 from creditinfo.api.serializers import EnterpriseRefSerializer
 from creditinfo.models import CreditRecord, Objection, RepairRequest, Severity
 from xinyidai.api.serializers import OutputModelSerializer
+from xinyidai.api.views import MAX_ID
+from xinyidai.validators import PlainTextSerializerMixin
 
 
 class RecordRefSerializer(OutputModelSerializer):
@@ -48,15 +50,17 @@ class ObjectionOutputSerializer(OutputModelSerializer):
         return objection.status == Objection.Status.OPEN and objection.due_on < timezone.localdate()
 
 
-class ObjectionRaiseInputSerializer(serializers.Serializer):
-    record = serializers.IntegerField(min_value=1, help_text="Id of one of your enterprise's published records.")
+class ObjectionRaiseInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
+    record = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="Id of one of your enterprise's published records."
+    )
     reason = serializers.CharField(max_length=4000, help_text="Why the record is wrong (the enterprise's statement).")
 
     class Meta:
         ref_name = "ObjectionRaiseInput"
 
 
-class CorrectionInputSerializer(serializers.Serializer):
+class CorrectionInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
     detail = serializers.CharField(required=False, allow_blank=True)
     decision_date = serializers.DateField(required=False)
@@ -67,7 +71,7 @@ class CorrectionInputSerializer(serializers.Serializer):
         ref_name = "ObjectionCorrectionInput"
 
 
-class ObjectionResolveInputSerializer(serializers.Serializer):
+class ObjectionResolveInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     outcome = serializers.ChoiceField(
         choices=[(s.value, s.label) for s in Objection.Status if s != Objection.Status.OPEN],
         help_text="corrected (with `correction`), removed (record leaves publication), or unresolved "
@@ -105,8 +109,10 @@ class RepairRequestOutputSerializer(OutputModelSerializer):
         return bool(repair.evidence)
 
 
-class RepairRequestInputSerializer(serializers.Serializer):
-    record = serializers.IntegerField(min_value=1, help_text="Id of one of your enterprise's negative records.")
+class RepairRequestInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
+    record = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="Id of one of your enterprise's negative records."
+    )
     obligation_fulfilled_on = serializers.DateField(help_text="When the obligation was met (not in the future).")
     statement = serializers.CharField(max_length=4000)
 
@@ -114,7 +120,7 @@ class RepairRequestInputSerializer(serializers.Serializer):
         ref_name = "RepairRequestInput"
 
 
-class RepairDecisionInputSerializer(serializers.Serializer):
+class RepairDecisionInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True, help_text="Required to reject.")
 
     class Meta:

@@ -4,7 +4,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from creditinfo.api.record_serializers import (
@@ -22,6 +21,7 @@ from creditinfo.selectors import (
 )
 from creditinfo.services.queries import credit_query_open
 from xinyidai.api.pagination import KeysetPagination, StandardPagination
+from xinyidai.api.parsers import JSONParser
 from xinyidai.api.schema import ApiAutoSchema
 from xinyidai.api.views import parse_id
 

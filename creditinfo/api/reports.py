@@ -20,9 +20,10 @@ from creditinfo.models import CreditReport
 from creditinfo.services import reports as services
 from xinyidai.api.serializers import OutputModelSerializer
 from xinyidai.api.views import MAX_ID, ApiViewSet
+from xinyidai.validators import PlainTextSerializerMixin
 
 
-class CreditReportRequestInputSerializer(serializers.Serializer):
+class CreditReportRequestInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     enterprise = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, help_text="Id of the enterprise the report is about."
     )

@@ -14,6 +14,7 @@ from xinyidai.api.serializers import (
     RegionRefSerializer,
 )
 from xinyidai.models import Industry, Institution, Region
+from xinyidai.validators import PlainTextSerializerMixin
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -61,7 +62,7 @@ class EnterpriseOutputSerializer(OutputModelSerializer):
         ref_name = "Enterprise"
 
 
-class EnterpriseInputSerializer(serializers.Serializer):
+class EnterpriseInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     """Registration fields; region by GB/T 2260 code, industry by GB/T 4754 division (or group) code, tags by code.
 
     The size class is computed from employees, revenue and assets; it is not an input.
@@ -119,7 +120,7 @@ class AuthorizationOutputSerializer(OutputModelSerializer):
         ref_name = "Authorization"
 
 
-class AuthorizationGrantInputSerializer(serializers.Serializer):
+class AuthorizationGrantInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     """An SME's consent: the institution (a head office or a branch) by id, the purpose, how many days."""
 
     institution = serializers.PrimaryKeyRelatedField(

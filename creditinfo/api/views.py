@@ -47,6 +47,7 @@ class MyEnterpriseView(ApiView):
         responses={201: EnterpriseOutputSerializer},
     )
     def post(self, request):
+        require_role(request.user, "sme")  # the role before the body's shape: other roles have nothing to register
         serializer = EnterpriseInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         enterprise = enterprise_register(user=request.user, **serializer.validated_data)

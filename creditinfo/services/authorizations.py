@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from creditinfo.models import Authorization
 from xinyidai.errors import DomainError
 from xinyidai.notifications import notify, officers_of
+from xinyidai.services.audit import Action, audit_record
 
 CONSENT_TEXT = _(
     "I authorize %(institution)s to query this enterprise's public credit information on the platform "
@@ -53,6 +54,17 @@ def authorization_grant(
             url=reverse("creditinfo:enterprise_view", args=[enterprise.pk]),
             params={**_params(authorization), "purpose": purpose, "valid_until_at": until.isoformat()},
         )
+    audit_record(
+        action=Action.AUTHORIZATION_GRANTED,
+        actor=user,
+        obj=authorization,
+        data={
+            "enterprise_id": enterprise.pk,
+            "institution_id": institution.pk,
+            "purpose": purpose,
+            "valid_until": until.isoformat(),
+        },
+    )
     return authorization
 
 
@@ -75,5 +87,11 @@ def authorization_revoke(*, authorization_id: int, user) -> Authorization:
         authorization.save(update_fields=["revoked_at"])
         notify(
             users=officers_of(authorization.institution), kind="authorization_revoked", params=_params(authorization)
+        )
+        audit_record(
+            action=Action.AUTHORIZATION_REVOKED,
+            actor=user,
+            obj=authorization,
+            data={"enterprise_id": authorization.enterprise_id, "institution_id": authorization.institution_id},
         )
     return authorization

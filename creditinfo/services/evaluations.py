@@ -64,7 +64,7 @@ LEFT JOIN creditinfo_creditrecord r
 {{where}}
 GROUP BY e.id
 ORDER BY e.id
-"""  # noqa: S608 - only constants are interpolated; values are bound parameters
+"""  # noqa: S608 - only constants are interpolated; values are bound parameters  # nosec B608
 
 STAGE_COLUMNS = ("enterprise_id", "score", "grade", "factors", "improvements")
 UPSERT_SQL = """

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 from django.core.files import File
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,6 +39,7 @@ from creditinfo.ingest.validation import VALUE_MAX, RowValidator, ValidRow
 from creditinfo.models import CreditRecord, DataSource, Enterprise, ImportBatch, ImportRowError
 from xinyidai.errors import DomainError
 from xinyidai.models import Region
+from xinyidai.services.audit import Action, audit_record
 
 logger = logging.getLogger("creditinfo.imports")
 
@@ -57,6 +58,12 @@ def import_batch_create(
     batch.file.save(os.path.basename(name) or "records.csv", File(fileobj), save=False)
     batch.bytes_total = batch.file.size
     batch.save()
+    audit_record(
+        action=Action.CREDIT_IMPORT,
+        actor=uploaded_by,
+        obj=batch,
+        data={"stage": "uploaded", "source": source.code, "file": batch.original_name, "bytes": batch.bytes_total},
+    )
     return batch
 
 
@@ -70,10 +77,22 @@ def import_batch_enqueue(*, batch: ImportBatch) -> None:
 def credit_records_import(
     *, batch_id: int, recompute: bool = True, chunk_rows: int | None = None, use_copy: bool | None = None
 ) -> ImportBatch:
-    """Run one import batch to the end (idempotent: a finished batch is left alone, a re-run starts over).
+    """Run one import batch to the end (idempotent: a finished batch is left alone, a re-run resumes it).
 
     `recompute=False` skips the re-evaluation of the affected enterprises (a bulk first load followed by
     `recompute_evaluations` for all)."""
+    with _batch_claimed(batch_id) as claimed:
+        if not claimed:
+            raise ImportBusy(batch_id)
+        return _import(batch_id, recompute=recompute, chunk_rows=chunk_rows, use_copy=use_copy)
+
+
+class ImportBusy(Exception):
+    """Another session holds the batch: a redelivery while the first attempt is alive (a run longer than the broker's
+    visibility timeout), or before the server has ended a killed worker's session. The task retries later."""
+
+
+def _import(batch_id: int, *, recompute: bool, chunk_rows: int | None, use_copy: bool | None) -> ImportBatch:
     batch = _batch_start(batch_id)
     if batch is None:
         return ImportBatch.objects.get(pk=batch_id)
@@ -101,18 +120,46 @@ def credit_records_import(
     return _batch_finish(batch, recompute=recompute)
 
 
+# Session-level advisory lock keys of import batches: this prefix ("XYDI") in the high 32 bits, the batch id below.
+IMPORT_LOCK_BASE = 0x58594449 << 32
+
+
+@contextmanager
+def _batch_claimed(batch_id: int):
+    """PostgreSQL: hold an advisory lock on the batch while importing it; yields False when another session holds
+    it. The server releases the lock when its holder's connection ends, so a worker killed mid-file (whose task the
+    broker redelivers, acks_late) does not block the next attempt for long, while a live one never runs twice."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = IMPORT_LOCK_BASE + batch_id
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        claimed = cursor.fetchone()[0]
+    try:
+        yield claimed
+    finally:
+        if claimed:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            except DatabaseError:  # the connection is gone, and the lock went with it
+                logger.warning("batch %s: could not release its import lock", batch_id, exc_info=True)
+
+
 def _batch_start(batch_id: int) -> ImportBatch | None:
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().select_related("source").get(pk=batch_id)
         if batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED):
             return None
-        # A redelivered task (worker lost mid-file) starts over: the upsert is idempotent, the errors are not.
-        batch.row_errors.all().delete()
+        if batch.status == ImportBatch.Status.RUNNING:
+            # A redelivered task (the worker was lost mid-file): each chunk committed its rows, its row errors and
+            # the batch's counters together, so the batch resumes after `rows_read` with its counts as they are.
+            logger.warning("batch %s: resuming after row %s", batch.pk, batch.rows_read)
+            return batch
         batch.status = ImportBatch.Status.RUNNING
         batch.started_at = timezone.now()
-        batch.bytes_read = batch.rows_read = 0
-        batch.created_count = batch.updated_count = batch.unchanged_count = batch.error_count = 0
-        batch.save()
+        batch.save(update_fields=["status", "started_at"])
     return batch
 
 
@@ -138,12 +185,18 @@ def _run(batch: ImportBatch, reader: RecordReader, writer, chunk_rows: int) -> N
 def _rows(batch: ImportBatch, reader: RecordReader, writer, chunk_rows: int) -> None:
     validator = RowValidator(source_category=batch.source.category, today=timezone.localdate())
     valid, errors, rows = [], [], 0
+    done = batch.rows_read  # rows an earlier attempt committed (a resumed batch): read again only for their ids
     # The ids the file already delivered, as 64-bit hashes (a million ids in ~50 MB rather than ~90 MB of strings,
     # and no round trip to the database): a later row with one of them is a duplicate. Two different ids share a
     # hash with a chance of about 1 in 10^7 for a file of a million rows; that row would be listed as an error,
     # never silently dropped, and a re-import of it alone goes through.
     seen: set[int] = set()
     for row_number, values, problem in reader:
+        if done:
+            done -= 1
+            if problem is None and (row := validator.validate(row_number, values)[0]) is not None:
+                seen.add(hash(row.source_record_id))
+            continue
         rows += 1
         if problem is not None:
             errors.append((row_number, [(problem[0], problem[1], "")]))
@@ -272,6 +325,7 @@ def _batch_fail(batch: ImportBatch, failure: str) -> ImportBatch:
     ImportBatch.objects.filter(pk=batch.pk).update(
         status=ImportBatch.Status.FAILED, failure=failure, finished_at=timezone.now()
     )
+    audit_record(action=Action.CREDIT_IMPORT, obj=batch, data={"stage": "failed", "failure": failure[:500]})
     batch.refresh_from_db()
     logger.warning("batch %s failed: %s", batch.pk, failure)
     return batch
@@ -284,6 +338,8 @@ def _batch_finish(batch: ImportBatch, *, recompute: bool) -> ImportBatch:
         )
         if recompute and (batch.created_count or batch.updated_count):
             _enqueue_recompute(batch.pk)
+        counts = {key: getattr(batch, f"{key}_count") for key in ("created", "updated", "unchanged", "error")}
+        audit_record(action=Action.CREDIT_IMPORT, obj=batch, data={"stage": "done", **counts})
     batch.refresh_from_db()
     return batch
 
@@ -417,7 +473,7 @@ class CopyLoader:
                 ON city.code = substr(s.uscc, 3, 4) || '00' AND city.level IN ('city', 'county')
             WHERE NOT EXISTS (SELECT 1 FROM creditinfo_enterprise e WHERE e.uscc = s.uscc)
             ORDER BY s.uscc, s.row_number
-            ON CONFLICT (uscc) DO NOTHING"""  # noqa: S608 - only our table name; values are bound parameters
+            ON CONFLICT (uscc) DO NOTHING"""  # noqa: S608 - only our table name; values are bound parameters  # nosec B608
 
     def _copy_sql(self) -> str:
         # CSV COPY formats in C (csv.writer); FORCE_NOT_NULL keeps empty text as '' (only the dates may be NULL).
@@ -449,7 +505,7 @@ class CopyLoader:
                 RETURNING (r.xmax = 0) AS inserted
             )
             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
-        """  # noqa: S608 - only our table name; values are bound parameters
+        """  # noqa: S608 - only our table name; values are bound parameters  # nosec B608
 
 
 class OrmLoader:

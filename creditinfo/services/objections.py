@@ -18,6 +18,7 @@ from creditinfo.publication import is_published, publication_end
 from creditinfo.services.enterprises import enterprise_for_user
 from xinyidai.errors import DomainError, InvalidTransition
 from xinyidai.notifications import notify, staff_of
+from xinyidai.services.audit import Action, audit_record
 
 ANSWER_DAYS = 20  # calendar days: "verified and answered within 20 days"
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
@@ -197,6 +198,12 @@ def objection_resolve(*, objection_id: int, user, outcome: str, response: str, c
         evaluations_recompute_later(enterprise_ids=[record.enterprise_id])
     url = reverse("creditinfo:objection_detail", args=[objection.pk])
     tell_enterprise(objection, "objection_resolved", url=url, objection_id=objection.pk, outcome=outcome)
+    audit_record(
+        action=Action.OBJECTION_RESOLVED,
+        actor=user,
+        obj=objection,
+        data={"outcome": outcome, "record_id": record.pk, "enterprise_id": record.enterprise_id},
+    )
     return objection
 
 

@@ -3,6 +3,7 @@
 from django.http import Http404
 
 from creditinfo.models import Authorization, Enterprise, QueryLog
+from xinyidai.services.audit import Action, audit_record
 
 
 def live_authorization_for(*, user, enterprise_id: int) -> Authorization | None:
@@ -31,5 +32,11 @@ def credit_query_open(*, user, enterprise_id: int, what: str = QueryLog.What.PRO
         authorization=authorization,
         purpose=authorization.purpose,
         what=what,
+    )
+    audit_record(
+        action=Action.PROFILE_VIEW,
+        actor=user,
+        obj=enterprise,
+        data={"what": what, "query_log_id": entry.pk, "authorization_id": authorization.pk},
     )
     return enterprise, entry

@@ -21,6 +21,7 @@ from creditinfo.services.objections import (
     tell_handlers,
 )
 from xinyidai.errors import DomainError, InvalidTransition
+from xinyidai.services.audit import Action, audit_record
 
 
 def is_repairable(record: CreditRecord) -> bool:
@@ -98,6 +99,9 @@ def _decide(repair: RepairRequest, *, user, status: str, note: str) -> RepairReq
     repair.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
     kind = "repair_approved" if status == RepairRequest.Status.APPROVED else "repair_rejected"
     tell_enterprise(repair, kind, url=_url(repair), repair_id=repair.pk, note=note)
+    audit_record(
+        action=Action.REPAIR_DECIDED, actor=user, obj=repair, data={"status": status, "record_id": repair.record_id}
+    )
     return repair
 
 

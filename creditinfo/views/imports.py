@@ -12,6 +12,8 @@ from creditinfo.ingest import FileError
 from creditinfo.ingest.readers import sniff
 from creditinfo.models import DataSource, ImportBatch
 from creditinfo.services.imports import import_batch_create, import_batch_enqueue
+from xinyidai.ratelimits import IMPORT_LIMITS, limited_page
+from xinyidai.validators import PlainTextFormMixin
 from xinyidai.views import paginate, role_required, row_errors_csv
 
 # Larger files go through `manage.py import_credit_records` on the server rather than through the browser.
@@ -23,7 +25,7 @@ def max_upload_bytes() -> int:
     return getattr(settings, "CREDIT_IMPORT_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
 
 
-class ImportUploadForm(forms.Form):
+class ImportUploadForm(PlainTextFormMixin, forms.Form):
     """A data source and its file; the file's encoding and format are checked from its bytes here."""
 
     source = forms.ModelChoiceField(
@@ -63,6 +65,7 @@ def import_list(request):
 
 @role_required("admin")
 @require_http_methods(["GET", "POST"])
+@limited_page(*IMPORT_LIMITS)
 def import_upload(request):
     """Upload a file: the batch is created, the import task enqueued, and the batch page shows its progress."""
     form = ImportUploadForm(request.POST or None, request.FILES or None)

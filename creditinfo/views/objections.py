@@ -21,20 +21,21 @@ from creditinfo.services.repairs import (
 )
 from xinyidai.errors import DomainError
 from xinyidai.forms import form_add_domain_error
+from xinyidai.validators import PlainTextFormMixin
 from xinyidai.views import PAGE_SIZE, error_message, paginate, role_required
 
 EVIDENCE_HELP = _("Optional. PDF, JPG or PNG, at most 10 MB.")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class ObjectionForm(forms.Form):
+class ObjectionForm(PlainTextFormMixin, forms.Form):
     reason = forms.CharField(
         label=_("Why is the record wrong?"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5})
     )
     evidence = forms.FileField(label=_("Evidence"), required=False, help_text=EVIDENCE_HELP)
 
 
-class RepairForm(forms.Form):
+class RepairForm(PlainTextFormMixin, forms.Form):
     obligation_fulfilled_on = forms.DateField(label=_("Obligation fulfilled on"), widget=DATE_INPUT)
     statement = forms.CharField(
         label=_("How was the obligation fulfilled?"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5})
@@ -42,7 +43,7 @@ class RepairForm(forms.Form):
     evidence = forms.FileField(label=_("Evidence"), required=False, help_text=EVIDENCE_HELP)
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(PlainTextFormMixin, forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"),
         widget=forms.RadioSelect,
@@ -69,7 +70,7 @@ class ResolveForm(forms.Form):
         return fixes
 
 
-class DecideForm(forms.Form):
+class DecideForm(PlainTextFormMixin, forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"),
         widget=forms.RadioSelect,

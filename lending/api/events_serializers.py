@@ -19,6 +19,7 @@ from xinyidai.api.serializers import (
 )
 from xinyidai.api.views import MAX_ID
 from xinyidai.models import Industry, Region
+from xinyidai.validators import PlainTextSerializerMixin
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 MAX_IDS = 5000  # ids in one invitation or attendance call
@@ -60,7 +61,7 @@ class EventOutputSerializer(OutputModelSerializer):
         ref_name = "MatchmakingEvent"
 
 
-class EventInputSerializer(serializers.Serializer):
+class EventInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     """A new event, for the staff member's region or one below it."""
 
     title = serializers.CharField(max_length=120)
@@ -87,7 +88,7 @@ class EventInputSerializer(serializers.Serializer):
         ref_name = "MatchmakingEventInput"
 
 
-class InviteInputSerializer(serializers.Serializer):
+class InviteInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     enterprise_ids = _id_list(required=False, default=list)
     institution_ids = _id_list(required=False, default=list)
 
@@ -100,7 +101,7 @@ class InviteInputSerializer(serializers.Serializer):
         return data
 
 
-class CriteriaInviteInputSerializer(serializers.Serializer):
+class CriteriaInviteInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     """Every enterprise of the region (default: the event's) matching all the criteria given."""
 
     region = serializers.SlugRelatedField(
@@ -142,7 +143,7 @@ class InvitedOutputSerializer(serializers.Serializer):
         ref_name = "EventInvited"
 
 
-class AttendanceInputSerializer(serializers.Serializer):
+class AttendanceInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     participant_ids = _id_list(min_length=1)
     attended = serializers.BooleanField(help_text=_("true: attended; false: did not attend"))
 
@@ -234,7 +235,7 @@ class IntentOutputSerializer(OutputModelSerializer):
         ref_name = "Intent"
 
 
-class IntentInputSerializer(serializers.Serializer):
+class IntentInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     event = _id_field(help_text=_("Event id"))
     enterprise = _id_field(help_text=_("Enterprise id"))
     institution = _id_field(help_text=_("Institution id (the participant or one of its branches)"))
@@ -246,28 +247,28 @@ class IntentInputSerializer(serializers.Serializer):
         ref_name = "IntentRecord"
 
 
-class IntentNoteInputSerializer(serializers.Serializer):
+class IntentNoteInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
     class Meta:
         ref_name = "IntentContacted"
 
 
-class IntentAppliedInputSerializer(serializers.Serializer):
+class IntentAppliedInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     application = _id_field(help_text=_("Id of the enterprise's application to the same bank"))
 
     class Meta:
         ref_name = "IntentApplied"
 
 
-class IntentDisbursedInputSerializer(serializers.Serializer):
+class IntentDisbursedInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     loan = _id_field(help_text=_("Id of the loan disbursed on the linked application"))
 
     class Meta:
         ref_name = "IntentDisbursed"
 
 
-class IntentDropInputSerializer(serializers.Serializer):
+class IntentDropInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     reason = serializers.ChoiceField(choices=IntentDropReason.choices)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 

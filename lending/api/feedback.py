@@ -19,6 +19,8 @@ from xinyidai.api.idempotency import IDEMPOTENCY_PARAMETER, IDEMPOTENCY_RESPONSE
 from xinyidai.api.permissions import require_role
 from xinyidai.api.serializers import OutputModelSerializer
 from xinyidai.api.views import ApiViewSet, parse_id
+from xinyidai.ratelimits import FEEDBACK_API_LIMITS, limited_api
+from xinyidai.validators import PlainTextSerializerMixin
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 LOAN_PARAMETER = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The loan's id.")
@@ -28,7 +30,7 @@ feedback_idempotent = idempotent(model=IdempotencyRecord)
 # --- serializers ------------------------------------------------------------------------------------------
 
 
-class RepaymentInputSerializer(serializers.Serializer):
+class RepaymentInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     paid_on = serializers.DateField(help_text="Repayment date, YYYY-MM-DD; not in the future.")
     principal_amount = serializers.DecimalField(min_value=Decimal("0.01"), help_text="Principal repaid, yuan.", **MONEY)
     interest = serializers.DecimalField(
@@ -40,7 +42,7 @@ class RepaymentInputSerializer(serializers.Serializer):
         ref_name = "RepaymentInput"
 
 
-class BalanceInputSerializer(serializers.Serializer):
+class BalanceInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     month = serializers.DateField(
         input_formats=["%Y-%m-%d", "%Y-%m"], help_text="The month, YYYY-MM (or any date in it, YYYY-MM-DD)."
     )
@@ -52,7 +54,7 @@ class BalanceInputSerializer(serializers.Serializer):
         ref_name = "BalanceInput"
 
 
-class LoanDateInputSerializer(serializers.Serializer):
+class LoanDateInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     on_date = serializers.DateField(required=False, help_text="Date of the write-off or closure; today if left out.")
 
     class Meta:
@@ -151,6 +153,7 @@ class RepaymentViewSet(LoanFeedbackViewSet):
         "reported (that balance includes it). 409 `exceeds_balance` if it would take the balance below zero, "
         "`duplicate_reference` if the reference is already recorded for this loan, `loan_not_live` after closure.",
     )
+    @limited_api(*FEEDBACK_API_LIMITS)  # per officer: a runaway feed gets 429, not the database
     @feedback_idempotent
     def create(self, request, **kwargs):
         loan_id = self.officer_loan_id()
@@ -178,6 +181,7 @@ class BalanceViewSet(LoanFeedbackViewSet):
         "Report the balance at the end of a month: 201 for a new month, 200 when it replaces the month's earlier "
         "report. For the latest reported month it sets the loan's balance (less repayments dated after it).",
     )
+    @limited_api(*FEEDBACK_API_LIMITS)  # per officer: a runaway feed gets 429, not the database
     @feedback_idempotent
     def create(self, request, **kwargs):
         loan_id = self.officer_loan_id()
@@ -197,6 +201,7 @@ class WriteOffViewSet(LoanFeedbackViewSet):
         {200: LoanOutputSerializer},
         "Write the loan off: its status becomes written off and its balance zero (the amount is kept on the event).",
     )
+    @limited_api(*FEEDBACK_API_LIMITS)  # per officer: a runaway feed gets 429, not the database
     @feedback_idempotent
     def create(self, request, **kwargs):
         loan_id = self.officer_loan_id()
@@ -215,6 +220,7 @@ class CloseViewSet(LoanFeedbackViewSet):
         {200: LoanOutputSerializer},
         "Close a fully repaid loan; 409 `balance_not_zero` while any balance is outstanding.",
     )
+    @limited_api(*FEEDBACK_API_LIMITS)  # per officer: a runaway feed gets 429, not the database
     @feedback_idempotent
     def create(self, request, **kwargs):
         loan_id = self.officer_loan_id()

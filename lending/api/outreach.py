@@ -42,11 +42,12 @@ from xinyidai.api.serializers import IndustryRefSerializer, InstitutionRefSerial
 from xinyidai.api.views import MAX_ID, ApiViewSet
 from xinyidai.errors import DomainError
 from xinyidai.models import Industry, Region
+from xinyidai.validators import PlainTextSerializerMixin
 
 # --- input ------------------------------------------------------------------------------------------------
 
 
-class CandidateFilterSerializer(serializers.Serializer):
+class CandidateFilterSerializer(PlainTextSerializerMixin, serializers.Serializer):
     """The candidate list's filters (query parameters; repeat a list parameter for several values)."""
 
     region = serializers.RegexField(
@@ -117,7 +118,7 @@ def criteria_from(data: dict) -> CandidateCriteria:
     )
 
 
-class PushInputSerializer(serializers.Serializer):
+class PushInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     """Either `enterprise_ids`, or `all_matching` with the list's filters in `criteria`."""
 
     enterprise_ids = serializers.ListField(
@@ -148,14 +149,14 @@ class PushOutputSerializer(serializers.Serializer):
         ref_name = "OutreachPushResult"
 
 
-class ContactedInputSerializer(serializers.Serializer):
+class ContactedInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
     class Meta:
         ref_name = "OutreachContactedInput"
 
 
-class LeadFilterSerializer(serializers.Serializer):
+class LeadFilterSerializer(PlainTextSerializerMixin, serializers.Serializer):
     status = serializers.ChoiceField(
         choices=[OutreachLead.Status.OPEN, OutreachLead.Status.CONTACTED],
         default=OutreachLead.Status.OPEN,

@@ -31,6 +31,7 @@ from xinyidai.api.serializers import (
 )
 from xinyidai.api.views import MAX_ID
 from xinyidai.models import Industry, Institution, Region
+from xinyidai.validators import PlainTextSerializerMixin
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 RATE = {"max_digits": 6, "decimal_places": 3}
@@ -113,7 +114,7 @@ class SupermarketProductSerializer(ProductOutputSerializer):
         ref_name = "SupermarketProduct"
 
 
-class ProductInputSerializer(serializers.Serializer):
+class ProductInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     """A product an officer publishes; eligibility lists are codes, empty meaning no restriction."""
 
     institution = serializers.SlugRelatedField(
@@ -223,7 +224,7 @@ class DemandDetailOutputSerializer(DemandOutputSerializer):
         ref_name = "DemandDetail"
 
 
-class DemandInputSerializer(serializers.Serializer):
+class DemandInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     amount = serializers.DecimalField(help_text=_("Amount needed (yuan)"), **POSITIVE_MONEY)
     term_months = serializers.IntegerField(**TERM_MONTHS)
     purpose = serializers.CharField(max_length=200)
@@ -317,7 +318,7 @@ class ApplicationDetailOutputSerializer(ApplicationOutputSerializer):
         ref_name = "ApplicationDetail"
 
 
-class ApplicationSubmitInputSerializer(serializers.Serializer):
+class ApplicationSubmitInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     """Apply to a listed product or to the institution that claimed your demand (give exactly one)."""
 
     product = _id_field(required=False, help_text=_("Product id"))
@@ -333,7 +334,7 @@ class ApplicationSubmitInputSerializer(serializers.Serializer):
         ref_name = "ApplicationSubmit"
 
 
-class ApproveInputSerializer(serializers.Serializer):
+class ApproveInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     amount = serializers.DecimalField(help_text=_("Approved amount (yuan)"), **POSITIVE_MONEY)
     annual_rate = serializers.DecimalField(
         min_value=Decimal("0.001"), max_value=MAX_RATE, help_text=_("Annual rate in percent, e.g. 3.650"), **RATE
@@ -351,7 +352,7 @@ class ApproveInputSerializer(serializers.Serializer):
         ref_name = "ApplicationApprove"
 
 
-class RejectInputSerializer(serializers.Serializer):
+class RejectInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     reason_code = serializers.ChoiceField(choices=RejectReason.choices)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
@@ -359,7 +360,7 @@ class RejectInputSerializer(serializers.Serializer):
         ref_name = "ApplicationReject"
 
 
-class DisburseInputSerializer(serializers.Serializer):
+class DisburseInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     contract_number = serializers.CharField(max_length=40)
     principal = serializers.DecimalField(
         required=False, help_text=_("Defaults to the approved amount (yuan)"), **POSITIVE_MONEY
@@ -381,7 +382,7 @@ class DisburseInputSerializer(serializers.Serializer):
         return value
 
 
-class NoteInputSerializer(serializers.Serializer):
+class NoteInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
     class Meta:

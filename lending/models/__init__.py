@@ -276,6 +276,16 @@ class Application(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="application_amount_positive"),
+            # The lifecycle's statuses and the 1-360 month term (lending.services.terms), whatever writes the row.
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["submitted", "accepted", "approved", "rejected", "disbursed", "withdrawn", "declined"]
+                ),
+                name="application_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(term_months__gte=1, term_months__lte=360), name="application_term_range"
+            ),
             models.CheckConstraint(
                 condition=Q(product__isnull=False) | Q(demand_claim__isnull=False), name="application_has_origin"
             ),
@@ -372,7 +382,11 @@ class CreditDecision(models.Model):
                 condition=Q(outcome="rejected", reason_code__gt="")
                 | Q(outcome="approved", amount__gt=0, annual_rate__gte=0, term_months__gt=0),
                 name="decision_complete",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(term_months__isnull=True) | Q(term_months__gte=1, term_months__lte=360),
+                name="decision_term_range",
+            ),
         ]
 
     def __str__(self):
@@ -428,6 +442,8 @@ class Loan(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),
+            models.CheckConstraint(condition=Q(status__in=["live", "closed", "written_off"]), name="loan_status_valid"),
+            models.CheckConstraint(condition=Q(term_months__gte=1, term_months__lte=360), name="loan_term_range"),
             models.CheckConstraint(
                 condition=Q(outstanding_balance__gte=0) & Q(outstanding_balance__lte=F("principal")),
                 name="loan_balance_within_principal",

@@ -97,7 +97,7 @@ CENT = gen.CENT
 H = datetime.timedelta(hours=1)
 D = datetime.timedelta(days=1)
 WEEK = datetime.timedelta(days=7)
-UNUSABLE_PASSWORD = "!"  # noqa: S105 - Django's marker for "cannot log in"
+UNUSABLE_PASSWORD = "!"  # noqa: S105 - Django's marker for "cannot log in"  # nosec B105
 SIZE_CODES = ("micro", "small", "medium", "large")
 TAG_BITS = {"zjtx": 1, "gxjs": 2, "kjxzx": 4, "nyjyzt": 8, "lsqy": 16}
 
@@ -574,7 +574,7 @@ class BulkSeeder:
                     cursor.execute("SET LOCAL session_replication_role = replica")
                 for table in tables:
                     if table not in self.next_ids:
-                        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {all_tables[table][0]}")  # noqa: S608
+                        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {all_tables[table][0]}")  # noqa: S608  # nosec B608 # only constants and model table names are interpolated; values are bound parameters
                         self.bases[table] = cursor.fetchone()[0]
                         self.next_ids[table] = self.bases[table] + 1
             first_ids = {all_tables[t][0]: self.next_ids[t] for t in tables}
@@ -601,7 +601,7 @@ class BulkSeeder:
                 self._rebuild_indexes(cursor, rebuild)
                 for table in physical:
                     cursor.execute(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608  # nosec B608 # only constants and model table names are interpolated; values are bound parameters
                         f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
                     )
                 if sum(batch.counts.values()) >= 1000:
@@ -623,7 +623,7 @@ class BulkSeeder:
         """
         dropped = []
         for table in tables:
-            cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT {SMALL_TABLE}) t")  # noqa: S608
+            cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT {SMALL_TABLE}) t")  # noqa: S608  # nosec B608 # only constants and model table names are interpolated; values are bound parameters
             if cursor.fetchone()[0] >= SMALL_TABLE:
                 continue
             cursor.execute(
@@ -667,7 +667,7 @@ class BulkSeeder:
         keys = cursor.fetchall()
         for conname, child, column, parent, parent_column in keys:
             cursor.execute(
-                f"SELECT count(*) FROM {child} c WHERE c.id >= %s AND c.{column} IS NOT NULL "  # noqa: S608
+                f"SELECT count(*) FROM {child} c WHERE c.id >= %s AND c.{column} IS NOT NULL "  # noqa: S608  # nosec B608 # only constants and model table names are interpolated; values are bound parameters
                 f"AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.{parent_column} = c.{column})",
                 [first_ids[child]],
             )

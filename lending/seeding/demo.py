@@ -70,7 +70,7 @@ from xinyidai.models import Industry, Institution, Region, SizeStandard, User
 from xinyidai.workdays import deadline_after_working_days, is_working_day
 
 DEFAULT_SEED = 20261127
-DEFAULT_PASSWORD = "Xinyidai#2026"  # noqa: S105 - the documented, public demo password
+DEFAULT_PASSWORD = "Xinyidai#2026"  # noqa: S105 - the documented, public demo password  # nosec B105
 WAN = gen.WAN
 H = datetime.timedelta(hours=1)
 D = datetime.timedelta(days=1)

@@ -831,7 +831,7 @@ def bulk_world(*, as_of: datetime.datetime, enterprises: int, demo_uscc: str) ->
         WHERE a.submitted_at >= %s AND a.status IN ('submitted', 'accepted', 'approved', 'disbursed')
           AND (a.id %% %s = 0 OR a.enterprise_id = %s)
         ORDER BY a.id
-        """,  # noqa: S608 - constant text, values bound
+        """,  # noqa: S608 - constant text, values bound  # nosec B608
         [horizon.isoformat() + "+08:00", sample, demo_id or 0],
     )
     anchors = [

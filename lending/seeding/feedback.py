@@ -112,7 +112,7 @@ def window(as_of: datetime.date) -> tuple[datetime.date, datetime.date]:
 def loan_history(*, seed: int, loan: LoanFacts, as_of: datetime.date) -> History:
     """The loan's repayments, month-end balances, status and outstanding balance as of `as_of` (history up to the
     day before, like the rest of the seeded history)."""
-    rng = random.Random(f"{seed}:feedback:{loan.key}")  # noqa: S311 - synthetic data
+    rng = random.Random(f"{seed}:feedback:{loan.key}")  # noqa: S311 - synthetic data  # nosec B311
     last_day = as_of - D
     principal = loan.principal_cents
     disbursed, maturity, term = loan.disbursed_on, loan.maturity_on, max(loan.term_months, 1)

@@ -54,7 +54,7 @@ SECTION_RANGES = (
 
 def phase_rng(seed: int, phase: str) -> random.Random:
     """An independent stream per phase, so that changing how products are drawn never renames enterprises."""
-    return random.Random(f"{seed}:{phase}")  # noqa: S311 - synthetic data, not security
+    return random.Random(f"{seed}:{phase}")  # noqa: S311 - synthetic data, not security  # nosec B311
 
 
 def section_of(code: str) -> str:
@@ -68,7 +68,7 @@ def section_of(code: str) -> str:
 
 def forked(seed: int) -> random.Random:
     """A stream of its own for one item (e.g. an application's timeline), replayable from its seed."""
-    return random.Random(seed)  # noqa: S311 - synthetic data, not security
+    return random.Random(seed)  # noqa: S311 - synthetic data, not security  # nosec B311
 
 
 def weighted(rng: random.Random, weights: dict[str, float]) -> str:

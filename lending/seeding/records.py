@@ -300,7 +300,7 @@ class RecordContext:
 
     def __init__(self, *, seed: int, as_of: datetime.date):
         self.seed, self.as_of = seed, as_of
-        self.rng = random.Random()  # noqa: S311 - synthetic data; reseeded per firm
+        self.rng = random.Random()  # noqa: S311 - synthetic data; reseeded per firm  # nosec B311
         self._authorities: dict[tuple[str, str], Authorities] = {}
         self.last = None  # the last firm's builder state, for extra_payments
         # The latest tax credit evaluation year published by as_of (results come out in April).

@@ -22,6 +22,7 @@ from lending.services.loans import loan_create
 from lending.services.terms import raise_invalid, term_errors
 from xinyidai.errors import DomainError, InvalidTransition
 from xinyidai.notifications import notify, officers_of
+from xinyidai.services.audit import Action, audit_record
 from xinyidai.workdays import deadline_after_working_days
 
 S = Application.Status
@@ -29,7 +30,7 @@ MAX_RATE = Decimal("36")  # percent a year; the judicial ceiling on lending rate
 
 
 def _event(application: Application, *, kind: str, actor, from_status: str, note: str = "", data=None):
-    return ApplicationEvent.objects.create(
+    event = ApplicationEvent.objects.create(
         application=application,
         kind=kind,
         from_status=from_status,
@@ -38,6 +39,27 @@ def _event(application: Application, *, kind: str, actor, from_status: str, note
         note=note,
         data=data or {},
     )
+    audit_record(
+        action=Action.APPLICATION_TRANSITION,
+        actor=actor,
+        obj=application,
+        data={
+            "number": application.number,
+            "kind": kind,
+            "from": from_status,
+            "to": application.status,
+            "event_id": event.pk,
+            "details": data or {},
+        },
+    )
+    return event
+
+
+def _rate_ok(rate) -> bool:
+    """A finite Decimal percentage above 0 and at most MAX_RATE, in the column's 3 decimals (never a float)."""
+    if not isinstance(rate, Decimal) or not rate.is_finite():
+        return False
+    return Decimal("0") < rate <= MAX_RATE and rate == rate.quantize(Decimal("0.001"))
 
 
 def _check_terms(*, amount: Decimal, term_months: int) -> None:
@@ -241,7 +263,7 @@ def application_approve(
     _require_officer(application, officer)
     _require_status(application, S.ACCEPTED, message=_("Only accepted applications can be approved."))
     _check_terms(amount=amount, term_months=term_months)
-    if annual_rate is None or not Decimal("0") < annual_rate <= MAX_RATE:
+    if not _rate_ok(annual_rate):
         raise DomainError(
             code="invalid",
             message=_("The annual rate must be above 0% and at most 36%."),

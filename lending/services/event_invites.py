@@ -224,7 +224,7 @@ def _insert_participants(*, event: MatchmakingEvent, enterprises, now) -> int:
     columns = ["event_id", "enterprise_id", "status", "invited", "invited_at", "created_at"]
     stamp = connection.ops.adapt_datetimefield_value(now)
     sql = (
-        f"INSERT INTO {meta.db_table} ({', '.join(columns)}) "  # noqa: S608 (names from the model, values bound)
+        f"INSERT INTO {meta.db_table} ({', '.join(columns)}) "  # noqa: S608 (names from the model, values bound)  # nosec B608
         f"SELECT %s, candidate.pk, %s, %s, %s, %s FROM ({select_sql}) candidate"
     )
     with connection.cursor() as cursor:

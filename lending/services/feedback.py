@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lending.models import BalanceSnapshot, FeedbackBatch, Loan, LoanEvent, Repayment
+from lending.services.terms import money_error
 from xinyidai.errors import DomainError
+from xinyidai.services.audit import Action, audit_record
 
 ZERO = Decimal("0.00")
 
@@ -86,6 +88,13 @@ def _event(loan, *, kind, on_date, amount, actor, batch) -> None:
         loan=loan, kind=kind, on_date=on_date, amount=amount, balance_after=loan.outstanding_balance,
         actor=actor, batch=batch,
     )  # fmt: skip
+    if batch is None:  # a file's rows are audited once, as the batch (feedback_batch_import)
+        audit_record(
+            action=Action.FEEDBACK,
+            actor=actor,
+            obj=loan,
+            data={"kind": kind, "on_date": on_date, "amount": amount, "balance_after": loan.outstanding_balance},
+        )
 
 
 def _after(batch) -> None:
@@ -111,9 +120,9 @@ def repayment_record(
     reference = (reference or "").strip()
     if not reference:
         raise _invalid("reference", _("Enter the bank's reference for the repayment."))
-    if principal_amount is None or principal_amount <= 0:
+    if money_error(principal_amount):
         raise _invalid("principal_amount", _("The principal repaid must be above zero."))
-    if interest is None or interest < 0:
+    if money_error(interest, zero_allowed=True):
         raise _invalid("interest", _("The interest cannot be negative."))
     _check_date(loan, paid_on, "paid_on")
     if loan.repayments.filter(reference=reference).exists():
@@ -160,7 +169,7 @@ def balance_report(
         raise _invalid("month", _("The month cannot be in the future."))
     if month < loan.disbursed_on.replace(day=1):
         raise _invalid("month", _("The month cannot be before the loan's disbursement month."))
-    if balance is None or balance < 0 or balance > loan.principal:
+    if money_error(balance, zero_allowed=True) or balance > loan.principal:
         raise _invalid(
             "balance",
             _("The balance must be between 0 and the loan's principal (%(principal)s yuan).")

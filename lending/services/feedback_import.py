@@ -23,6 +23,7 @@ from creditinfo.ingest.readers import detect_encoding
 from lending.models import FeedbackBatch, FeedbackRowError, Loan
 from lending.services import feedback as feedback_services
 from xinyidai.errors import DomainError
+from xinyidai.services.audit import Action, audit_record
 
 REQUIRED_COLUMNS = ("contract_number", "kind", "date")
 OPTIONAL_COLUMNS = ("amount", "interest", "reference")
@@ -231,6 +232,17 @@ def feedback_batch_import(*, fileobj, name: str, officer) -> FeedbackBatch:
     FeedbackRowError.objects.bulk_create(errors)
     batch.status, batch.finished_at = FeedbackBatch.Status.DONE, timezone.now()
     batch.save()
+    audit_record(
+        action=Action.FEEDBACK_BATCH,
+        actor=officer,
+        obj=batch,
+        data={
+            "file": batch.original_name,
+            "rows": batch.rows_read,
+            "applied": batch.applied_count,
+            "errors": batch.error_count,
+        },
+    )
     if batch.applied_count:
         feedback_services.feedback_stats_enqueue()
     return batch

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lending.models import Loan
+from lending.services.terms import money_error
 from xinyidai.errors import DomainError
 
 
@@ -35,7 +36,7 @@ def loan_create(
     errors = {}
     if not contract_number or not contract_number.strip():
         errors["contract_number"] = [str(_("Enter the loan contract number."))]
-    if principal is None or principal <= 0 or principal > decision.amount:
+    if money_error(principal) or principal > decision.amount:
         errors["principal"] = [str(_("The principal must be above zero and at most the approved amount."))]
     if disbursed_on > timezone.localdate():
         # Checked before the default maturity is computed: a far-future date would overflow the calendar.

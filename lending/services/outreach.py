@@ -71,7 +71,7 @@ def outreach_push(*, user, enterprise_ids=None, criteria: dict | None = None) ->
     now = timezone.now()
     table = OutreachLead._meta.db_table
     sql = (
-        f"INSERT INTO {table} (enterprise_id, region_id, pushed_by_id, pushed_at, status, note) "  # noqa: S608
+        f"INSERT INTO {table} (enterprise_id, region_id, pushed_by_id, pushed_at, status, note) "  # noqa: S608  # nosec B608 # only constants and model table names are interpolated; values are bound parameters
         f"SELECT c.id, c.region_id, %s, %s, %s, '' FROM ({select_sql}) c WHERE 1 = 1 "
         "ON CONFLICT (enterprise_id) WHERE status IN ('open', 'contacted') DO NOTHING "
         "RETURNING enterprise_id, region_id"

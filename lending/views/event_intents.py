@@ -101,8 +101,10 @@ def intent_action(request, pk: int, action: str):
 
 def _contacted(request, intent):
     form = NoteForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
-    services.intent_contacted(intent_id=intent.pk, user=request.user, note=note)
+    if not form.is_valid():  # a refused note refuses the step: nothing is recorded without what was typed
+        messages.error(request, " ".join(form.errors.get("note", [])) or _("Check the note."))
+        return None
+    services.intent_contacted(intent_id=intent.pk, user=request.user, note=form.cleaned_data["note"])
     return _("Marked as contacted.")
 
 

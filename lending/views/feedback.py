@@ -1,6 +1,9 @@
 """Bank feedback pages: a loan's repayments and balances with the officer's feedback forms, and CSV uploads."""
 
+from decimal import Decimal
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -17,24 +20,33 @@ from lending.services import feedback as services
 from lending.services.feedback_import import feedback_batch_import, feedback_batch_list, feedback_file_check
 from xinyidai.errors import DomainError
 from xinyidai.forms import form_add_domain_error
+from xinyidai.ratelimits import IMPORT_LIMITS, limited_page
+from xinyidai.validators import PlainTextFormMixin
 from xinyidai.views import error_message, is_input_error, paginate, role_required, row_errors_csv
 
 # Files are applied in the request (row by row through the services); larger feeds belong on the API.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+def max_upload_bytes() -> int:
+    """The page's file limit: settings.FEEDBACK_MAX_UPLOAD_BYTES (env XINYIDAI_FEEDBACK_MAX_UPLOAD_BYTES)."""
+    return getattr(settings, "FEEDBACK_MAX_UPLOAD_BYTES", MAX_UPLOAD_BYTES)
+
+
 ROWS_PER_PAGE = 20
 ERRORS_PER_PAGE = 50
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
-class RepaymentForm(forms.Form):
+class RepaymentForm(PlainTextFormMixin, forms.Form):
     paid_on = forms.DateField(label=_("Repayment date"), widget=DATE_WIDGET)
     principal_amount = forms.DecimalField(label=_("Principal repaid (yuan)"), min_value=0.01, **MONEY)
     interest = forms.DecimalField(label=_("Interest (yuan)"), min_value=0, initial=0, required=False, **MONEY)
     reference = forms.CharField(label=_("Bank reference"), max_length=64)
 
 
-class BalanceForm(forms.Form):
+class BalanceForm(PlainTextFormMixin, forms.Form):
     month = forms.DateField(
         label=_("Month"),
         input_formats=["%Y-%m", "%Y-%m-%d"],
@@ -43,7 +55,7 @@ class BalanceForm(forms.Form):
     balance = forms.DecimalField(label=_("Outstanding balance at month end (yuan)"), min_value=0, **MONEY)
 
 
-class LoanDateForm(forms.Form):
+class LoanDateForm(PlainTextFormMixin, forms.Form):
     on_date = forms.DateField(label=_("Date"), widget=DATE_WIDGET)
 
 
@@ -89,7 +101,7 @@ def loan_feedback(request, pk: int):
 
 def _run(kind: str, loan, user, data: dict):
     if kind == "repayment":
-        data["interest"] = data.get("interest") or 0
+        data["interest"] = data.get("interest") or Decimal("0.00")  # money is a Decimal, never an int
         return services.repayment_record(loan_id=loan.pk, officer=user, **data)
     if kind == "balance":
         return services.balance_report(loan_id=loan.pk, officer=user, **data)
@@ -133,7 +145,7 @@ def loan_feedback_post(request, pk: int, kind: str):
 # --- CSV uploads ------------------------------------------------------------------------------------------
 
 
-class FeedbackUploadForm(forms.Form):
+class FeedbackUploadForm(PlainTextFormMixin, forms.Form):
     file = forms.FileField(
         label=_("Feedback file"),
         help_text=_("CSV (UTF-8, UTF-8 with BOM or GB18030) in the bank feedback format described on this page."),
@@ -143,10 +155,10 @@ class FeedbackUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.size:
             raise forms.ValidationError(_("The file is empty."))
-        if upload.size > MAX_UPLOAD_BYTES:
+        if upload.size > max_upload_bytes():
             raise forms.ValidationError(
                 _("The file is %(size)s; the limit is %(limit)s. Send larger feeds through the API."),
-                params={"size": filesizeformat(upload.size), "limit": filesizeformat(MAX_UPLOAD_BYTES)},
+                params={"size": filesizeformat(upload.size), "limit": filesizeformat(max_upload_bytes())},
             )
         try:
             feedback_file_check(upload.file)
@@ -157,6 +169,7 @@ class FeedbackUploadForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 @role_required("officer")
+@limited_page(*IMPORT_LIMITS)
 def feedback_batches(request):
     """Upload a feedback file (applied at once) and the institution tree's earlier batches."""
     form = FeedbackUploadForm(request.POST or None, request.FILES or None)

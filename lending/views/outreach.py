@@ -29,10 +29,11 @@ from lending.selectors_outreach import (
     outreach_region,
     region_choices,
 )
-from lending.services.outreach import outreach_invite, outreach_lead_contacted, outreach_push
+from lending.services.outreach import NOTE_MAX, outreach_invite, outreach_lead_contacted, outreach_push
 from xinyidai.errors import DomainError
 from xinyidai.exports import ExportColumn, ascii_filename, csv_stream_response, xlsx_response
 from xinyidai.models import Industry, Region
+from xinyidai.validators import PlainTextFormMixin
 from xinyidai.views import error_message, paginate_keyset, role_required
 
 XLSX_MAX_ROWS = 10_000  # a workbook is built in memory: larger lists go out as CSV, which streams
@@ -344,12 +345,21 @@ def outreach_leads(request):
     return render(request, "lending/outreach_leads.html", context)
 
 
+class LeadContactedForm(PlainTextFormMixin, forms.Form):
+    note = forms.CharField(max_length=NOTE_MAX, required=False)
+
+
 @require_POST
 @role_required("officer")
 def outreach_lead_contacted_view(request, pk: int):
     """Record that the officer's institution contacted the lead's enterprise."""
+    back = redirect(reverse("lending:outreach_leads") + "?" + urlencode({"status": "open"}))
+    form = LeadContactedForm(request.POST)
+    if not form.is_valid():  # the same plain-text rule as every form: refused, nothing recorded
+        messages.error(request, " ".join(form.errors.get("note", [])))
+        return back
     try:
-        lead = outreach_lead_contacted(lead_id=pk, officer=request.user, note=request.POST.get("note", ""))
+        lead = outreach_lead_contacted(lead_id=pk, officer=request.user, note=form.cleaned_data["note"])
     except DomainError as error:
         if error.status == 404:
             raise Http404 from error

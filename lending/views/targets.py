@@ -13,10 +13,11 @@ from lending.services.targets import target_create
 from xinyidai.errors import DomainError
 from xinyidai.forms import form_add_domain_error
 from xinyidai.models import Region
+from xinyidai.validators import PlainTextFormMixin
 from xinyidai.views import paginate, role_required
 
 
-class TargetForm(forms.Form):
+class TargetForm(PlainTextFormMixin, forms.Form):
     """Shape only: the service checks the region is within the user's scope."""
 
     metric = forms.ChoiceField(label=_("Metric"), choices=TargetMetric.choices)

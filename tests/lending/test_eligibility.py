@@ -8,6 +8,7 @@ of facts plus hypothesis-generated ones, including facts no product lists.
 
 import itertools
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from django.db.models import prefetch_related_objects
@@ -372,7 +373,7 @@ def test_not_eligible_message_lists_the_reasons(world):
     product.tags.set([world.zjtx])
     with translation.override("en"), pytest.raises(DomainError) as excinfo:
         application_submit(
-            user=world.sme1, product_id=product.pk, amount=200_000, term_months=12, purpose="x", consent=True
+            user=world.sme1, product_id=product.pk, amount=Decimal(200000), term_months=12, purpose="x", consent=True
         )
     assert excinfo.value.code == "not_eligible"
     message = str(excinfo.value.message)

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from lending.services.applications import application_submit
 from tests.factories import ProductFactory, SmeUserFactory
+from xinyidai.services.audit import audit_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -16,8 +17,8 @@ pytestmark = pytest.mark.django_db
 # regions, industries, tags; the enterprise's tags; savepoint, membership check, authorization insert,
 # release; application insert, number update; event insert; the receiving institution's officers and the
 # notification insert (xinyidai.notifications: they are told of the new application); release. Explain any new
-# query here.
-EXPECTED = 17
+# query here. +2 audit events (the authorization granted, the submission): lock (PostgreSQL), head read, insert.
+EXPECTED = 17 + 2 * audit_queries()
 
 
 def test_submission_query_count_is_fixed():

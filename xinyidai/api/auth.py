@@ -9,9 +9,13 @@ from rest_framework.response import Response
 
 from xinyidai.api.views import ApiView
 from xinyidai.errors import DomainError
+from xinyidai.lockout import LOCKED_OUT, cooloff_seconds, lockout_message
+from xinyidai.ratelimits import TOKEN_LIMITS, limited_api
+from xinyidai.services.audit import Action, audit_record
+from xinyidai.validators import PlainTextSerializerMixin
 
 
-class TokenObtainInputSerializer(serializers.Serializer):
+class TokenObtainInputSerializer(PlainTextSerializerMixin, serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
 
@@ -39,10 +43,20 @@ class TokenObtainView(ApiView):
         responses={200: TokenOutputSerializer},
         auth=[],
     )
+    @limited_api(*TOKEN_LIMITS)
     def post(self, request):
         serializer = TokenObtainInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(request=request._request, **serializer.validated_data)
+        if getattr(request._request, "axes_locked_out", False):
+            # django-axes counted the failure (or refused a locked-out pair): 429 in the error format, the same
+            # body AxesMiddleware's lockout answer (xinyidai.lockout) gives.
+            raise DomainError(
+                code=LOCKED_OUT,
+                message=lockout_message(),
+                detail={"retry_after_seconds": cooloff_seconds()},
+                status=429,
+            )
         if user is None:
             raise DomainError(
                 code="invalid_credentials",
@@ -50,4 +64,6 @@ class TokenObtainView(ApiView):
                 status=400,
             )
         token, _created = Token.objects.get_or_create(user=user)
+        # Not a session login (no user_logged_in signal): recorded here.
+        audit_record(action=Action.LOGIN, actor=user, request=request._request, obj=user, data={"via": "api_token"})
         return Response(TokenOutputSerializer({"token": token.key}).data)

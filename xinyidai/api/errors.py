@@ -4,9 +4,10 @@
 messages for invalid input, or facts about a refused transition (current status, allowed from).
 """
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -54,6 +55,10 @@ def _as_object(data) -> dict:
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.detail), status=exc.status)
+    if isinstance(exc, RequestDataTooBig):  # a form-encoded body over DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(error_body("request_too_large", _("The request body is too large.")), status=400)
+    if isinstance(exc, SuspiciousOperation):  # too many fields, a malformed multipart body...: JSON, not a page
+        return Response(error_body("bad_request", _("The request could not be read.")), status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -76,3 +81,11 @@ def exception_handler(exc, context):
             body = error_body(code, getattr(exc, "default_detail", code), _as_object(response.data))
     response.data = body
     return response
+
+
+def page_not_found(request, exception=None):
+    """handler404: an API path that matches no route (`/api/v1/loans/0.5/`) answers the API's JSON 404, not the
+    site's HTML page; every other path gets the page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", exceptions.NotFound.default_detail), status=404)
+    return defaults.page_not_found(request, exception)

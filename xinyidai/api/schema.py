@@ -12,6 +12,7 @@ ERROR_DESCRIPTIONS = {
     403: "Authenticated, but the role may not do this (or a session request without a CSRF token).",
     404: "No such object within the caller's scope (other parties' objects answer 404 too).",
     409: "Refused by a rule in the object's current state (code `invalid_transition` for the lifecycle).",
+    429: "Too many requests (code `rate_limited`; `locked_out` after repeated failed logins): wait and retry.",
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -39,7 +40,19 @@ class ApiAutoSchema(AutoSchema):
             codes += [401, 403, 404]
             if write:
                 codes.append(409)
+        handler = getattr(self.view, getattr(self.view, "action", None) or self.method.lower(), None)
+        if getattr(handler, "rate_limited", False):  # xinyidai.ratelimits.limited_api
+            codes.append(429)
         return codes
+
+    def _get_parameters(self):
+        """Optional query parameters admit an empty value (`?status=`), which counts as not sent: the FilterSets
+        and query serializers read the query as a form does, and the HTML lists send empty fields."""
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            if parameter["in"] == "query" and not parameter.get("required"):
+                parameter["allowEmptyValue"] = True
+        return parameters
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

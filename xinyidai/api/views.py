@@ -2,9 +2,9 @@
 
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
+from xinyidai.api.parsers import JSONParser
 from xinyidai.api.schema import ApiAutoSchema
 
 MAX_ID = 2**63 - 1  # BigAutoField: larger numbers cannot name a row (and would overflow the database driver)
