@@ -34,11 +34,12 @@ def _report(result) -> dict:
 
 @shared_task(acks_late=True)
 def stats_refresh(requested_at: str | None = None) -> dict:
-    """Incremental rollup refresh (Celery beat every 5 minutes, and once after each feedback post or batch).
+    """Incremental rollup refresh (Celery beat every 5 minutes, and after feedback posts and batches).
 
-    `requested_at` (ISO 8601, sent when the feedback committed) debounces the per-feedback requests: when a
-    refresh that started at or after that moment has already finished, it saw the feedback, so this one only
-    returns a note. A burst of posts thus costs one or two refreshes, not one each."""
+    `requested_at` (ISO 8601, sent when the feedback committed; the task runs XINYIDAI_STATS_REFRESH_DELAY_SECONDS
+    later) debounces the per-feedback requests: when a refresh that started at or after that moment has already
+    finished, it saw the feedback, so this one only returns a note. Posts within one window thus cost one
+    refresh, not one each."""
     if requested_at:
         since = datetime.datetime.fromisoformat(requested_at)
         done = StatsRefresh.objects.filter(finished_at__isnull=False, started_at__gte=since).order_by("started_at")

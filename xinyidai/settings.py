@@ -291,6 +291,8 @@ SPECTACULAR_SETTINGS = {
 XINYIDAI_DEMAND_CLAIM_WORKING_DAYS = int(os.environ.get("XINYIDAI_DEMAND_CLAIM_WORKING_DAYS", "3"))
 XINYIDAI_APPLICATION_RESPONSE_WORKING_DAYS = int(os.environ.get("XINYIDAI_APPLICATION_RESPONSE_WORKING_DAYS", "5"))
 XINYIDAI_CONSENT_DAYS = int(os.environ.get("XINYIDAI_CONSENT_DAYS", "90"))
+# Seconds between a feedback commit and the statistics refresh it asks for: posts within the window share one.
+XINYIDAI_STATS_REFRESH_DELAY_SECONDS = int(os.environ.get("XINYIDAI_STATS_REFRESH_DELAY_SECONDS", "30"))
 # The public address printed in credit reports' QR codes (/verify/<code>/); empty: the requesting host.
 PUBLIC_BASE_URL = os.environ.get("XINYIDAI_PUBLIC_BASE_URL", "").rstrip("/")
 

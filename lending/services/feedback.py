@@ -9,6 +9,7 @@ month leaves the current balance alone. The database keeps the balance within [0
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -27,12 +28,16 @@ def feedback_stats_enqueue() -> None:
     commits: after a feedback post, or after a whole CSV batch.
 
     `requested_at` is taken at commit, not before: a refresh that starts after it sees the feedback, so the
-    task can skip when such a refresh has already finished. A failure to enqueue (broker down) is logged and
-    does not undo or fail the feedback, which the beat's next refresh picks up anyway."""
+    task can skip when such a refresh has already finished. The task runs `XINYIDAI_STATS_REFRESH_DELAY_SECONDS`
+    after the commit, so that a steady stream of posts (a bank's system sending one every second) is covered by
+    one refresh per window instead of one each. A failure to enqueue (broker down) is logged and does not undo
+    or fail the feedback, which the beat's next refresh picks up anyway."""
     from lending import tasks  # late: tasks imports services
 
     def send():
-        tasks.stats_refresh.delay(requested_at=timezone.now().isoformat())
+        tasks.stats_refresh.apply_async(
+            kwargs={"requested_at": timezone.now().isoformat()}, countdown=settings.XINYIDAI_STATS_REFRESH_DELAY_SECONDS
+        )
 
     transaction.on_commit(send, robust=True)
 

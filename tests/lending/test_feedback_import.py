@@ -130,8 +130,8 @@ def test_a_batch_asks_for_one_stats_refresh(bank, monkeypatch, django_capture_on
     class Fake:
         calls = 0
 
-        def delay(self, **kwargs):
-            assert set(kwargs) == {"requested_at"}
+        def apply_async(self, kwargs, countdown):
+            assert set(kwargs) == {"requested_at"} and countdown > 0
             Fake.calls += 1
 
     monkeypatch.setattr(tasks, "stats_refresh", Fake())

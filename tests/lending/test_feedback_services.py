@@ -232,8 +232,8 @@ class FakeTask:
     def __init__(self):
         self.calls = 0
 
-    def delay(self, **kwargs):
-        assert set(kwargs) == {"requested_at"}
+    def apply_async(self, kwargs, countdown):
+        assert set(kwargs) == {"requested_at"} and countdown > 0
         self.calls += 1
 
 

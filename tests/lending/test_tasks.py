@@ -17,6 +17,7 @@ from decimal import Decimal
 import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.result import EagerResult
+from django.conf import settings
 from django.utils import timezone
 
 from lending import tasks
@@ -201,12 +202,14 @@ def test_stats_refresh_skips_a_request_that_a_later_refresh_already_covered(lent
 def test_feedback_asks_for_one_refresh_with_the_commit_time(lent, monkeypatch, django_capture_on_commit_callbacks):
     bank, loan = lent
     sent = []
-    monkeypatch.setattr(tasks.stats_refresh, "delay", lambda **kwargs: sent.append(kwargs))
+    monkeypatch.setattr(tasks.stats_refresh, "apply_async", lambda kwargs, countdown: sent.append((kwargs, countdown)))
     before = timezone.now()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         _repay(loan, bank.officer, "1", "R-1")
     assert len(callbacks) == 1 and len(sent) == 1
-    assert before <= datetime.datetime.fromisoformat(sent[0]["requested_at"]) <= timezone.now()
+    kwargs, countdown = sent[0]
+    assert before <= datetime.datetime.fromisoformat(kwargs["requested_at"]) <= timezone.now()
+    assert countdown == settings.XINYIDAI_STATS_REFRESH_DELAY_SECONDS == 30  # posts within 30 s share a refresh
 
 
 @pytest.mark.django_db
@@ -219,7 +222,7 @@ def test_a_feedback_batch_asks_for_one_refresh_and_an_empty_one_for_none(
 
     bank, loan = lent
     sent = []
-    monkeypatch.setattr(tasks.stats_refresh, "delay", lambda **kwargs: sent.append(kwargs))
+    monkeypatch.setattr(tasks.stats_refresh, "apply_async", lambda kwargs, countdown: sent.append((kwargs, countdown)))
     rows = "".join(f"{loan.contract_number},repayment,{timezone.localdate()},1.00,TX-{i}\n" for i in range(5))
     header = "contract_number,kind,date,amount,reference\n"
     with django_capture_on_commit_callbacks(execute=True):
@@ -238,7 +241,7 @@ def test_a_broker_failure_does_not_fail_the_feedback(lent, monkeypatch, django_c
     def broken(**kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.stats_refresh, "delay", broken)
+    monkeypatch.setattr(tasks.stats_refresh, "apply_async", broken)
     with django_capture_on_commit_callbacks(execute=True):
         repayment = _repay(loan, bank.officer, "1", "R-1")
     assert repayment.pk and loan.repayments.count() == 1
@@ -247,7 +250,7 @@ def test_a_broker_failure_does_not_fail_the_feedback(lent, monkeypatch, django_c
 @pytest.mark.celery_worker
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_worker_refreshes_the_rollups_after_a_repayment_commits(lent, broker_url):
+def test_worker_refreshes_the_rollups_after_a_repayment_commits(lent, broker_url, settings):
     """A repayment commits, its on_commit hook sends stats_refresh to the broker, a real worker runs it: the
     balance the dashboard reads falls without anyone loading a page."""
     from lending.models.stats import StatsRefresh
@@ -256,6 +259,7 @@ def test_worker_refreshes_the_rollups_after_a_repayment_commits(lent, broker_url
     bank, loan = lent
     province = loan.enterprise.region.parent.parent
     stats_rebuild()
+    settings.XINYIDAI_STATS_REFRESH_DELAY_SECONDS = 1  # the task is sent with a countdown (30 s by default)
     queue = f"xinyidai-test-{uuid.uuid4().hex[:12]}"
     import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping for the worker's start-up check)
 
