@@ -4,9 +4,11 @@ import datetime
 import logging
 
 from celery import shared_task
+from django.db import transaction
 
 from lending import rollups
 from lending.models.stats import StatsRefresh
+from lending.services import matching
 from lending.services.demands import demand_claims_release_expired as _release
 
 logger = logging.getLogger(__name__)
@@ -17,6 +19,15 @@ def demand_claims_release_expired() -> int:
     """Return demands whose claim deadline passed to the pool, tell their enterprises and push them to other
     institutions (Celery beat, every 15 minutes)."""
     return _release()
+
+
+@shared_task(acks_late=True)
+def demand_push(demand_id: int, reason: str, excluded=()) -> int:
+    """Push a just published or released demand to its best-ranked institutions (lending.services.matching); sent
+    after the commit by lending.services.demands. Idempotent per (demand, institution, reason)."""
+    with transaction.atomic():
+        pushes = matching.demand_push(demand_id=demand_id, reason=reason, exclude_institution_ids=excluded)
+    return len(pushes)
 
 
 @shared_task(acks_late=True)

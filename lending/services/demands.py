@@ -35,7 +35,7 @@ def demand_publish(*, user, amount, term_months: int, purpose: str, guarantee_mo
         guarantee_modes=modes,
         created_by=user,
     )
-    _push(demand, reason=DemandPush.Reason.PUBLISHED)
+    _push_after_commit(demand, reason=DemandPush.Reason.PUBLISHED)
     return demand
 
 
@@ -44,6 +44,20 @@ def _push(demand: FinancingDemand, *, reason: str, exclude_institution_ids=()) -
     from lending.services.matching import demand_push
 
     demand_push(demand_id=demand.pk, reason=reason, exclude_institution_ids=tuple(exclude_institution_ids))
+
+
+def _push_after_commit(demand: FinancingDemand, *, reason: str, exclude_institution_ids=()) -> None:
+    """The push of a demand published or released in a request: ranking the institutions takes ~90 ms at province
+    scale, so a Celery task does it once the transaction commits (inline under `make run`). The push is idempotent
+    per reason, so a redelivered task pushes nothing twice; a lost one is the beat's claim sweep's to miss."""
+    from lending import tasks  # late: tasks imports services
+
+    demand_id, excluded = demand.pk, list(exclude_institution_ids)
+
+    def send():
+        tasks.demand_push.delay(demand_id=demand_id, reason=reason, excluded=excluded)
+
+    transaction.on_commit(send, robust=True)
 
 
 def _tell_back_in_pool(demand: FinancingDemand, claim: DemandClaim, kind: str) -> None:
@@ -125,7 +139,9 @@ def demand_claim_release(*, claim_id: int, officer) -> DemandClaim:
     )
     if reopened:
         _tell_back_in_pool(claim.demand, claim, "demand_claim_released")
-        _push(claim.demand, reason=DemandPush.Reason.CLAIM_RELEASED, exclude_institution_ids=(claim.institution_id,))
+        _push_after_commit(
+            claim.demand, reason=DemandPush.Reason.CLAIM_RELEASED, exclude_institution_ids=(claim.institution_id,)
+        )
     return claim
 
 

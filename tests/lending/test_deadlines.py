@@ -89,9 +89,15 @@ def fitting_products(world):
 # -- demand claims ---------------------------------------------------------------------------------------
 
 
-def test_publishing_pushes_the_demand(world, fitting_products, pushes):
-    demand = publish(world)
-    assert pushes == [{"demand_id": demand.pk, "reason": R.PUBLISHED, "exclude_institution_ids": ()}]
+def test_publishing_pushes_the_demand_after_the_commit(
+    world, fitting_products, pushes, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        demand = publish(world)
+    assert pushes == [] and not DemandPush.objects.exists()  # not in the request's transaction: a task after it
+    for callback in callbacks:
+        callback()  # the task (inline without a broker)
+    assert pushes == [{"demand_id": demand.pk, "reason": R.PUBLISHED, "exclude_institution_ids": []}]
     pushed = set(DemandPush.objects.filter(demand=demand, reason=R.PUBLISHED).values_list("institution_id", flat=True))
     assert pushed == {world.a_zz.pk, world.b_zz.pk}
 
@@ -149,15 +155,18 @@ def test_the_celery_task_runs_the_sweep(world, clock, fitting_products):
     assert len(notes("demand_claim_expired")) == 1
 
 
-def test_a_released_claim_tells_the_enterprise_and_pushes(world, fitting_products, pushes):
+def test_a_released_claim_tells_the_enterprise_and_pushes(
+    world, fitting_products, pushes, django_capture_on_commit_callbacks
+):
     demand = publish(world)
     officer = world.officer(world.a_zz)
     claim = demand_claim(demand_id=demand.pk, officer=officer)
     pushes.clear()
-    demand_claim_release(claim_id=claim.pk, officer=officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        demand_claim_release(claim_id=claim.pk, officer=officer)
     [told] = notes("demand_claim_released")
     assert told.user == world.sme1 and told.url == notices.alternatives_url()
-    assert pushes == [{"demand_id": demand.pk, "reason": R.CLAIM_RELEASED, "exclude_institution_ids": (world.a_zz.pk,)}]
+    assert pushes == [{"demand_id": demand.pk, "reason": R.CLAIM_RELEASED, "exclude_institution_ids": [world.a_zz.pk]}]
     assert set(DemandPush.objects.filter(reason=R.CLAIM_RELEASED).values_list("institution", flat=True)) == {
         world.b_zz.pk
     }

@@ -441,12 +441,15 @@ def test_demand_push_skips_excluded_and_earlier_claimers_and_claimed_demands(wor
         demand_push(demand_id=demand.pk, reason="whatever")
 
 
-def test_publishing_a_demand_pushes_it(world):
-    """lending.services.demands calls demand_push when a demand is published."""
+def test_publishing_a_demand_pushes_it(world, django_capture_on_commit_callbacks):
+    """lending.services.demands sends the demand_push task when a demand's publication commits."""
     from lending.services.demands import demand_publish
 
     world.product(world.a_zz)
-    demand = demand_publish(user=world.sme1, amount=300 * WAN, term_months=12, purpose="备货", guarantee_modes=["04"])
+    with django_capture_on_commit_callbacks(execute=True):
+        demand = demand_publish(
+            user=world.sme1, amount=300 * WAN, term_months=12, purpose="备货", guarantee_modes=["04"]
+        )
     assert list(DemandPush.objects.filter(demand=demand).values_list("institution", "reason")) == [
         (world.a_zz.pk, "published")
     ]

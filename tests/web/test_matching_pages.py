@@ -246,11 +246,15 @@ def test_an_enterprise_below_the_minimum_grade_is_told_why_in_the_supermarket(sm
     assert "Credit grade C is below the minimum B" in html
 
 
-def test_a_demand_published_on_the_page_is_pushed_and_flagged(sme_client, branch, officer):
-    """Publishing (lending.services.demands) pushes the demand; the officer of the pushed branch sees the flag."""
+def test_a_demand_published_on_the_page_is_pushed_and_flagged(
+    sme_client, branch, officer, django_capture_on_commit_callbacks
+):
+    """Publishing (lending.services.demands) pushes the demand once it commits (a task, inline without a broker);
+    the officer of the pushed branch sees the flag."""
     ProductFactory(institution=branch)
-    sme_client.post(reverse("lending:demand_create"),
-                    {"amount": "300", "term_months": "12", "purpose": "备货", "guarantee_modes": ["04"]})  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        data = {"amount": "300", "term_months": "12", "purpose": "备货", "guarantee_modes": ["04"]}
+        sme_client.post(reverse("lending:demand_create"), data)
     demand = FinancingDemand.objects.get()
     assert DemandPush.objects.filter(demand=demand, institution=branch).exists()
     assert "Recommended to you" in logged_in(officer).get(reverse("lending:demand_pool")).content.decode()
