@@ -119,6 +119,19 @@ class Endpoint:
     issue: int = 3  # whose targets apply (bench.report.evaluate)
 
 
+def crash_status(error: BaseException) -> int:
+    """The exit status of a run that crashed or was interrupted (130 for Ctrl-C); prints the traceback of a crash."""
+    if isinstance(error, SystemExit) and isinstance(error.code, int):
+        return error.code
+    if isinstance(error, KeyboardInterrupt):
+        return 130
+    if not isinstance(error, SystemExit):
+        import traceback
+
+        traceback.print_exc()
+    return 1
+
+
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
@@ -794,13 +807,7 @@ def main(argv: list[str] | None = None) -> int:
         status = 2
     except BaseException as error:  # a crash or Ctrl-C: still stop the server, clean up, keep what was measured
         result["harness_error"] = f"{type(error).__name__}: {error}"
-        status = 130 if isinstance(error, KeyboardInterrupt) else 1
-        if isinstance(error, SystemExit) and isinstance(error.code, int):
-            status = error.code
-        if not isinstance(error, KeyboardInterrupt | SystemExit):
-            import traceback
-
-            traceback.print_exc()
+        status = crash_status(error)
     finally:
         result["memory"].setdefault("retired_workers", server.retired)
         server.stop()

@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from bench import client, report
-from bench.run import CI_DATABASES, DEFAULT_PASSWORD, cpu_busy, git_info, log, machine_info
+from bench.run import CI_DATABASES, DEFAULT_PASSWORD, cpu_busy, crash_status, git_info, log, machine_info
 from bench.server import (
     BIN,
     ROOT,
@@ -1086,13 +1086,7 @@ def main(argv: list[str] | None = None) -> int:
         status = 2
     except BaseException as error:
         result["harness_error"] = f"{type(error).__name__}: {error}"
-        status = 130 if isinstance(error, KeyboardInterrupt) else 1
-        if isinstance(error, SystemExit) and isinstance(error.code, int):
-            status = error.code
-        if not isinstance(error, KeyboardInterrupt | SystemExit):
-            import traceback
-
-            traceback.print_exc()
+        status = crash_status(error)
     finally:
         server.stop()
         if "started_load_at" in result:
