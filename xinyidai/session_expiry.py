@@ -6,6 +6,10 @@ was last seen, rewritten at most once a minute (REFRESH_SECONDS), so an active u
 the idle limit is exact to the minute. Because each such write also pushes Django's own expiry (SESSION_COOKIE_AGE
 from the last write) forward, the absolute limit is kept here too: both clocks start at login (session_start), or
 at the first request of a session that predates this middleware.
+
+A page's own background polling (the navbar's bell refreshes every minute) is not the user's activity: requests
+sent with the BACKGROUND_HEADER are checked like any other but never move the last-seen time, or an open tab
+would keep its session alive forever.
 """
 
 import time
@@ -19,6 +23,7 @@ from django.utils.translation import gettext as _
 LAST_SEEN = "_xinyidai_last_seen"  # epoch seconds of the last recorded request
 STARTED = "_xinyidai_started"  # epoch seconds of the login
 REFRESH_SECONDS = 60
+BACKGROUND_HEADER = "X-Xinyidai-Background"  # sent by htmx pollers (templates/xinyidai/_notification_badge.html)
 
 
 class SessionExpiryMiddleware:
@@ -32,10 +37,10 @@ class SessionExpiryMiddleware:
         idle_seconds = settings.XINYIDAI_SESSION_IDLE_MINUTES * 60
         session = getattr(request, "session", None)
         if session is not None and request.user.is_authenticated and session.session_key:
-            self._check(request, session, idle_seconds)
+            self._check(request, session, idle_seconds, background=request.headers.get(BACKGROUND_HEADER) == "1")
         return self.get_response(request)
 
-    def _check(self, request, session, idle_seconds: int) -> None:
+    def _check(self, request, session, idle_seconds: int, *, background: bool) -> None:
         now = int(time.time())
         last_seen, started = session.get(LAST_SEEN), session.get(STARTED)
         if idle_seconds and last_seen is not None and now - last_seen > idle_seconds:
@@ -47,7 +52,7 @@ class SessionExpiryMiddleware:
         else:
             if started is None:
                 session[STARTED] = now
-            if last_seen is None or now - last_seen >= REFRESH_SECONDS:
+            if not background and (last_seen is None or now - last_seen >= REFRESH_SECONDS):
                 session[LAST_SEEN] = now
 
 

@@ -205,6 +205,22 @@ def test_an_idle_session_is_logged_out(settings):
     assert not is_logged_in(client)
 
 
+def test_the_bells_background_poll_does_not_keep_an_idle_session_alive(settings):
+    client = logged_in(UserFactory())
+    assert client.get(PRIVATE).status_code == 200
+    assert f'"{session_expiry.BACKGROUND_HEADER}": "1"' in client.get(reverse("notification_badge")).content.decode()
+    idle = settings.XINYIDAI_SESSION_IDLE_MINUTES * 60
+    almost = int(time.time()) - idle + 30
+    set_session(client, **{session_expiry.LAST_SEEN: almost})
+    poll = {"HTTP_X_XINYIDAI_BACKGROUND": "1", "HTTP_HX_REQUEST": "true"}
+
+    assert client.get(reverse("notification_badge"), **poll).status_code == 200  # still inside the idle limit
+    assert client.session[session_expiry.LAST_SEEN] == almost  # ...but the poll is not activity
+    set_session(client, **{session_expiry.LAST_SEEN: almost - 60})  # a minute later, with only polls meanwhile
+    assert client.get(reverse("notification_badge"), **poll).status_code == 286  # htmx: stop polling
+    assert not is_logged_in(client)
+
+
 def test_a_session_older_than_its_age_is_logged_out_however_active(settings):
     client = logged_in(UserFactory())
     now = int(time.time())
