@@ -11,7 +11,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from xinyidai.api.errors import error_body
+from xinyidai.api.errors import error_body, is_api_request
 
 LOCKED_OUT = "locked_out"
 
@@ -46,7 +46,7 @@ def lockout_body() -> dict:
 
 def lockout_response(request, original_response=None, credentials=None):
     """AXES_LOCKOUT_CALLABLE: the API gets its JSON error, browsers the lockout page; both 429 with Retry-After."""
-    if request.path.startswith("/api/"):
+    if is_api_request(request):
         response = JsonResponse(lockout_body(), status=429)
     else:
         context = {"message": lockout_message(), "cooloff_minutes": max(1, cooloff_seconds() // 60)}

@@ -32,6 +32,8 @@ RETRY_AFTER_SECONDS = 30
 def database_unavailable(request, exception: BaseException) -> HttpResponse:
     """The 503 answer: JSON under /api/, the plain page elsewhere. One log line each, without the traceback (an
     outage under load would otherwise flood the log with identical ones)."""
+    from xinyidai.api.errors import error_body, is_api_request  # late: DRF is not needed to load the middleware
+
     logger.warning(
         "%s %s: database unavailable (%s: %s)",
         request.method,
@@ -39,9 +41,7 @@ def database_unavailable(request, exception: BaseException) -> HttpResponse:
         type(exception).__name__,
         str(exception).strip()[:300],
     )
-    if request.path.startswith("/api/"):
-        from xinyidai.api.errors import error_body
-
+    if is_api_request(request):
         message = _("The service is temporarily unavailable. Please try again in a few minutes.")
         response = JsonResponse(error_body("service_unavailable", message), status=503)
     else:

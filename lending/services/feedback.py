@@ -125,10 +125,10 @@ def repayment_record(
     reference = (reference or "").strip()
     if not reference:
         raise _invalid("reference", _("Enter the bank's reference for the repayment."))
-    if money_error(principal_amount):
-        raise _invalid("principal_amount", _("The principal repaid must be above zero."))
-    if money_error(interest, zero_allowed=True):
-        raise _invalid("interest", _("The interest cannot be negative."))
+    if message := money_error(principal_amount):  # not a positive amount of whole cents that fits the column
+        raise _invalid("principal_amount", message)
+    if message := money_error(interest, zero_allowed=True):
+        raise _invalid("interest", message)
     _check_date(loan, paid_on, "paid_on")
     if loan.repayments.filter(reference=reference).exists():
         raise DomainError(
@@ -174,7 +174,9 @@ def balance_report(
         raise _invalid("month", _("The month cannot be in the future."))
     if month < loan.disbursed_on.replace(day=1):
         raise _invalid("month", _("The month cannot be before the loan's disbursement month."))
-    if money_error(balance, zero_allowed=True) or balance > loan.principal:
+    if message := money_error(balance, zero_allowed=True):
+        raise _invalid("balance", message)
+    if balance > loan.principal:
         raise _invalid(
             "balance",
             _("The balance must be between 0 and the loan's principal (%(principal)s yuan).")

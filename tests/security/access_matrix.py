@@ -78,6 +78,24 @@ _OWN_INTENT = "an intent with its own institution"
 _BANK_REPORT = "the branch requested the report while its consent was live: it may see that the report exists"
 _LUOYANG = {"region": "410300"}
 
+
+def _application_actions(prefix: str) -> dict[str, Entry]:
+    """The lifecycle buttons of one application, as pages (`lending:application_`) or API (`api-application-`):
+    the branch decides its own applications; only the applicant withdraws or declines."""
+    decide = Entry(
+        methods=("POST",),
+        kwargs=pk("application"),
+        sees=own(NO_CONSENT),
+        acts=_BRANCH_ACTS,
+        why="the institution's officer decides its own applications",
+    )
+    applicant = Entry(methods=("POST",), kwargs=pk("application"))
+    return {
+        **{f"{prefix}{action}": decide for action in ("accept", "approve", "reject", "disburse")},
+        **{f"{prefix}{action}": applicant for action in ("withdraw", "decline")},
+    }
+
+
 MATRIX: dict[str, Entry | list[Entry]] = {
     # --- public: no login, or nothing but the reader's own state ---------------------------------------------
     "set_language": public("switches the interface language (a cookie); holds no data", methods=("POST",)),
@@ -242,18 +260,7 @@ MATRIX: dict[str, Entry | list[Entry]] = {
         why="each role's own scope; the branch's list holds the victim's application and the loan's",
     ),
     "api-application-detail": Entry(kwargs=pk("application"), sees={NO_CONSENT: BRANCH_SEES}, why=_OWN_APPLICATION),
-    **{
-        f"api-application-{action}": Entry(
-            methods=("POST",),
-            kwargs=pk("application"),
-            sees=own(NO_CONSENT),
-            acts=_BRANCH_ACTS,
-            why="the institution's officer decides its own applications",
-        )
-        for action in ("accept", "approve", "reject", "disburse")
-    },
-    "api-application-withdraw": Entry(methods=("POST",), kwargs=pk("application")),
-    "api-application-decline": Entry(methods=("POST",), kwargs=pk("application")),
+    **_application_actions("api-application-"),
     "api-loan-list": Entry(sees=own(*LOGGED_IN) | {NO_CONSENT: BRANCH_LOAN}, why="each role's own scope"),
     "api-loan-detail": Entry(kwargs=pk("loan"), sees={NO_CONSENT: BRANCH_LOAN}, why=_OWN_LOAN),
     **{
@@ -437,18 +444,7 @@ MATRIX: dict[str, Entry | list[Entry]] = {
     ),
     "lending:officer_inbox": Entry(sees=own(OFFICER) | {NO_CONSENT: BRANCH_SEES}, why="the institution's applications"),
     "lending:application_detail": Entry(kwargs=pk("application"), sees={NO_CONSENT: BRANCH_SEES}, why=_OWN_APPLICATION),
-    **{
-        f"lending:application_{action}": Entry(
-            methods=("POST",),
-            kwargs=pk("application"),
-            sees=own(NO_CONSENT),
-            acts=_BRANCH_ACTS,
-            why="the institution's officer decides its own applications",
-        )
-        for action in ("accept", "approve", "reject", "disburse")
-    },
-    "lending:application_withdraw": Entry(methods=("POST",), kwargs=pk("application")),
-    "lending:application_decline": Entry(methods=("POST",), kwargs=pk("application")),
+    **_application_actions("lending:application_"),
     "lending:loan_list": Entry(sees=own(*LOGGED_IN) | {NO_CONSENT: BRANCH_LOAN}, why="each role's own scope"),
     "lending:loan_detail": Entry(kwargs=pk("loan"), sees={NO_CONSENT: BRANCH_LOAN}, why=_OWN_LOAN),
     "lending:loan_feedback": Entry(kwargs=pk("loan"), sees={NO_CONSENT: BRANCH_LOAN}, why=_OWN_LOAN),

@@ -83,9 +83,14 @@ def exception_handler(exc, context):
     return response
 
 
+def is_api_request(request) -> bool:
+    """An API path (/api/...): error answers there are the JSON error body, elsewhere a page."""
+    return request.path.startswith("/api/")
+
+
 def page_not_found(request, exception=None):
     """handler404: an API path that matches no route (`/api/v1/loans/0.5/`) answers the API's JSON 404, not the
     site's HTML page; every other path gets the page."""
-    if request.path.startswith("/api/"):
+    if is_api_request(request):
         return JsonResponse(error_body("not_found", exceptions.NotFound.default_detail), status=404)
     return defaults.page_not_found(request, exception)
